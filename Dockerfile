@@ -1,0 +1,35 @@
+# Minka: one container serving the web app on port 8000.
+#   docker build -t minka .
+#   docker run -p 8000:8000 -v minka-data:/data minka
+# With no MINKA_DATABASE_URL it keeps a SQLite database (and the generated secret
+# key) in the /data volume. See compose.yaml for PostgreSQL + Redis.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MINKA_DATA_DIR=/data \
+    MINKA_DATABASE_URL=sqlite:////data/minka.db
+
+RUN groupadd --system minka \
+    && useradd --system --gid minka --home-dir /data --no-create-home \
+       --shell /usr/sbin/nologin minka \
+    && mkdir /data \
+    && chown minka:minka /data
+
+# The code stays owned by root: the app user can read it but not change it.
+# The app finds templates/, static/ and migrations/ next to server/, hence the
+# editable install.
+WORKDIR /app
+COPY . /app
+RUN pip install --no-cache-dir --root-user-action=ignore -e .
+
+VOLUME ["/data"]
+USER minka
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# `minka serve` upgrades the database schema, then starts uvicorn.
+CMD ["minka", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,158 @@
+"""create_app(settings): the only place the application is assembled."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from server import ROOT
+from server.auth import csrf
+from server.auth.deps import LoginRequired, csrf_protect
+from server.auth.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from server.config import Settings
+from server.db import Database
+from server.errors import Forbidden, Invalid, NotFound, RateLimited
+from server.i18n import COOKIE as LANG_COOKIE
+from server.i18n import LOCALES, Translator, pick_locale
+from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="Minka", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.secret = settings.resolved_secret_key()
+    app.state.db = Database(settings)
+    app.state.templates = make_environment()
+    if settings.redis_url:
+        import redis
+
+        app.state.ratelimiter = RedisRateLimiter(redis.Redis.from_url(settings.redis_url))
+    else:
+        app.state.ratelimiter = MemoryRateLimiter()
+
+    _install_middleware(app, settings)
+    _install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+
+    from server.admin.routes import router as admin_router
+    from server.auth.routes import router as auth_router
+    from server.valuechains.routes import router as valuechains_router
+    from server.workshops.routes import router as workshops_router
+
+    protected = [Depends(csrf_protect)]
+    for router in (auth_router, valuechains_router, workshops_router, admin_router):
+        app.include_router(router, dependencies=protected)
+    app.include_router(_meta_router(), dependencies=protected)
+
+    return app
+
+
+def _meta_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> Response:
+        with request.app.state.db.reader.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return PlainTextResponse("ok")
+
+    @router.get("/lang/{code}", name="set_language")
+    def set_language(request: Request, code: str, next: str = "/") -> Response:
+        response = RedirectResponse(safe_next(next), status_code=303)
+        if code in LOCALES:
+            response.set_cookie(
+                LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", httponly=True,
+                secure=secure_cookies(request),
+            )
+        return response
+
+    return router
+
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        locale = pick_locale(
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("accept-language"),
+            settings.default_locale,
+        )
+        request.state.translator = Translator(locale)
+        request.state.user = None
+        cookie = request.cookies.get(csrf.COOKIE)
+        fresh = cookie is None or not (16 <= len(cookie) <= 64)
+        if fresh:
+            cookie = csrf.new_cookie_value()
+        request.state.csrf_token = csrf.token_for(app.state.secret, cookie)
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(
+                csrf.COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'",
+        )
+        response.headers["Content-Language"] = locale
+        response.headers.setdefault("Vary", "Cookie, Accept-Language")
+        return response
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        url = str(request.url_for("login_form").include_query_params(next=request.url.path))
+        if is_htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+
+    def error_page(request: Request, status: int, headers: dict | None = None):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"status": status}, status_code=status, headers=headers)
+        return render(
+            request, "error.html", {"status": status}, status_code=status, headers=headers
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return error_page(request, 404)
+
+    @app.exception_handler(404)
+    async def http_not_found(request: Request, exc):
+        return error_page(request, 404)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return error_page(request, 403)
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited):
+        return error_page(request, 429, {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(Invalid)
+    async def invalid(request: Request, exc: Invalid):
+        return render(request, "error.html", {"status": 422, "errors": exc.errors}, status_code=422)
+
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        return error_page(request, 400)

@@ -1,0 +1,87 @@
+"""Login, logout and the facilitator's own password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server.auth.deps import SESSION_COOKIE, CurrentUser, DbSession, MaybeUser
+from server.auth.service import do_change_own_password, do_login, do_logout
+from server.errors import Invalid, RateLimited
+from server.web import redirect, render, safe_next, secure_cookies
+
+router = APIRouter()
+
+
+@router.get("/", name="home")
+def home(request: Request, user: MaybeUser) -> Response:
+    return render(request, "auth/home.html")
+
+
+@router.get("/login", name="login_form")
+def login_form(request: Request, user: MaybeUser, next: str = "") -> Response:
+    if user is not None:
+        return redirect(request, safe_next(next, str(request.url_for("chain_list"))))
+    return render(request, "auth/login.html", {"next": safe_next(next, "")})
+
+
+@router.post("/login", name="login")
+async def login(request: Request, session: DbSession) -> Response:
+    form = await request.form()
+    data = {k: str(v) for k, v in form.items()}
+    next_url = safe_next(data.get("next"), str(request.url_for("chain_list")))
+    limiter = request.app.state.ratelimiter
+    limit = request.app.state.settings.login_attempts_per_minute
+    client = request.client.host if request.client else "?"
+    email = data.get("email", "").strip().lower()[:254]
+    wait = max(limiter.hit(f"login:ip:{client}", limit), limiter.hit(f"login:user:{email}", limit))
+    if wait:
+        raise RateLimited(wait)
+    try:
+        _user, token = do_login(
+            session,
+            data.get("email", ""),
+            data.get("password", ""),
+            days=request.app.state.settings.session_days,
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except Invalid as exc:
+        return render(
+            request, "auth/login.html",
+            {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")},
+            status_code=422,
+        )
+    response = redirect(request, next_url)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        secure=secure_cookies(request), max_age=request.app.state.settings.session_days * 86400,
+    )
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, session: DbSession) -> Response:
+    do_logout(session, request.cookies.get(SESSION_COOKIE))
+    response = redirect(request, str(request.url_for("home")))
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/password", name="password_form")
+def password_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "auth/password.html")
+
+
+@router.post("/account/password", name="password_change")
+async def password_change(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    form = await request.form()
+    try:
+        do_change_own_password(
+            session, user, str(form.get("current_password", "")), str(form.get("password", ""))
+        )
+    except Invalid as exc:
+        return render(request, "auth/password.html", {"errors": exc.errors}, status_code=422)
+    response = redirect(request, str(request.url_for("login_form")))
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+

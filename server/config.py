@@ -1,0 +1,69 @@
+"""Settings, read from environment variables with the prefix ``MINKA_``.
+
+Settings are read in :func:`server.app.create_app` (and the CLI), never at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = ".minka-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MINKA_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///minka.db",
+        description="SQLAlchemy URL. SQLite file in the working directory by default; "
+        "postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 to share live events between processes."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs tokens. When unset, one is generated on first run and kept in "
+        "DATA_DIR/.minka-secret.",
+    )
+    data_dir: Path = Field(default=Path("."), description="Where the secret file is kept.")
+    base_url: str | None = Field(
+        default=None,
+        description="Public address (https://minka.example.org) used in join links and QR "
+        "codes; derived from the request when unset.",
+    )
+    default_locale: str = Field(default="es", description="Language when the browser asks none we have.")
+    session_days: int = Field(default=14, description="Facilitator login lifetime, in days.")
+    login_attempts_per_minute: int = Field(
+        default=10, description="Login attempts allowed per address and per account each minute."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Force the Secure flag on cookies; by default set when served over HTTPS.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra Origin hosts accepted for form posts and websockets (behind a proxy).",
+    )
+    debug: bool = False
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or the one kept in the data directory (made on first run)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_FILE
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

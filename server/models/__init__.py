@@ -1,0 +1,37 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+
+from server.models.base import NAME_MAX, TEXT_MAX, utcnow
+from server.models.stakeholder import StakeholderGroup, WorkArea
+from server.models.user import LoginSession, User
+from server.models.valuechain import ActionLine, Gap, Segment, ValueChain, ValueChainShare
+from server.models.workshop import (
+    Activity,
+    ActivityItem,
+    ActivityStatus,
+    Attendance,
+    Participant,
+    Workshop,
+    WorkshopStatus,
+)
+
+__all__ = [
+    "NAME_MAX",
+    "TEXT_MAX",
+    "ActionLine",
+    "Activity",
+    "ActivityItem",
+    "ActivityStatus",
+    "Attendance",
+    "Gap",
+    "LoginSession",
+    "Participant",
+    "Segment",
+    "StakeholderGroup",
+    "User",
+    "ValueChain",
+    "ValueChainShare",
+    "WorkArea",
+    "Workshop",
+    "WorkshopStatus",
+    "utcnow",
+]
