@@ -86,6 +86,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
             session.commit()
         except BaseException:
+            # Keep what was loaded readable (an error page still shows who is logged in).
+            session.expunge_all()
             session.rollback()
             session.info.pop("after_commit", None)
             raise

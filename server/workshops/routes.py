@@ -159,7 +159,9 @@ async def activity_create(request: Request, session: DbSession, user: CurrentUse
     try:
         workshops.do_add_activity(session, chain, workshop, data, item_ids)
     except Invalid as exc:
-        k = _kind_or_404(data.get("kind", ""))
+        k = KINDS.get(data.get("kind", ""))
+        if k is None:
+            raise
         chosen = {int(i) for i in item_ids if i.isdigit()}
         ctx = _activity_form_context(session, workshop, chain, k, form=data, errors=exc.errors, chosen=chosen)
         return render(request, "workshops/activity_form.html", ctx, status_code=422)

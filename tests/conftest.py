@@ -1,0 +1,177 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL when MINKA_TEST_DATABASE_URL
+is set), built by Alembic, emptied after each test; the app; logged-in clients.
+
+Run the suite twice to cover both backends: ``scripts/test`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, event, text
+from sqlmodel import Session, SQLModel
+
+from server.app import create_app
+from server.config import Settings
+from server.db import normalize_url
+from tests import factories
+
+PG_URL = os.environ.get("MINKA_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("MINKA_TEST_REDIS_URL")
+
+
+def pytest_report_header(config):
+    return f"minka database: {PG_URL or 'SQLite (temporary file)'}; redis: {REDIS_URL or 'none (memory hub)'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Argon2 with its production cost takes ~0.1 s a hash; tests use the same algorithm, cheaper."""
+    from argon2 import PasswordHasher
+
+    from server.auth import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("minka")
+    url = PG_URL or f"sqlite:///{data_dir / 'test.db'}"
+    return Settings(
+        database_url=url,
+        redis_url=REDIS_URL,
+        secret_key="test-secret-" + "x" * 40,
+        data_dir=data_dir,
+        login_attempts_per_minute=1000,
+        _env_file=None,
+    )
+
+
+def _reset_schema(settings: Settings) -> None:
+    from server.db import Database
+    from server.migrate import upgrade
+
+    if not settings.is_sqlite:
+        db = Database(settings)
+        with db.writer.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.dispose()
+    upgrade(settings)
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    _reset_schema(settings)
+    application = create_app(settings)
+    yield application
+    application.state.db.dispose()
+
+
+def _empty_tables(app) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    engine = app.state.db.writer
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        _empty_tables(app)
+        app.state.ratelimiter.__init__(*([app.state.ratelimiter._redis] if hasattr(app.state.ratelimiter, "_redis") else []))
+
+
+@pytest.fixture(scope="session")
+def arrange_engine(app, settings):
+    """An engine for the tests' own session, apart from the app's.
+
+    On SQLite it keeps the driver's default: reads run outside a transaction, so the test
+    never holds a snapshot or the write lock while the app serves a request.
+    """
+    engine = create_engine(normalize_url(settings.database_url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(arrange_engine):
+    """A session for arranging and checking data; commit what you arrange.
+
+    Call ``db.expunge_all()`` before reading again what a request changed.
+    """
+    with Session(arrange_engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+def csrf_token(client: TestClient) -> str:
+    """This client's CSRF token, read from a page as a browser would."""
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def login(client: TestClient, email: str, password: str = factories.PASSWORD) -> str:
+    token = csrf_token(client)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return token
+
+
+@pytest.fixture
+def users(db):
+    """Facilitators A and B and an admin."""
+    return factories.Users(
+        a=factories.user(db, "a@example.org", "Facilitator A"),
+        b=factories.user(db, "b@example.org", "Facilitator B"),
+        admin=factories.user(db, "admin@example.org", "Admin", admin=True),
+    )
+
+
+@pytest.fixture
+def client_a(app, users):
+    with TestClient(app) as c:
+        c.csrf = login(c, users.a.email)
+        yield c
+
+
+@pytest.fixture
+def client_b(app, users):
+    with TestClient(app) as c:
+        c.csrf = login(c, users.b.email)
+        yield c
+
+
+@pytest.fixture
+def client_admin(app, users):
+    with TestClient(app) as c:
+        c.csrf = login(c, users.admin.email)
+        yield c
+
+
+@pytest.fixture(params=[False, True], ids=["page", "htmx"])
+def htmx(request) -> dict:
+    """Headers for a page request, as a full page and as an htmx fragment."""
+    return {"HX-Request": "true"} if request.param else {}

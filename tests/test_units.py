@@ -1,0 +1,108 @@
+"""Pure helpers: ordering, join codes, CSRF tokens, locale choice, activity settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.activities.kinds import GAP_RATING, RANKING
+from server.auth import csrf
+from server.i18n import pick_locale
+from server.ordering import moved, renumber, reordered
+from server.web import safe_next
+from server.workshops import codes
+
+
+@dataclass
+class Row:
+    id: int
+    position: int
+
+
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=20, unique=True), st.data())
+def test_moving_an_item_keeps_every_item_once(ids, data):
+    rows = [Row(i, n) for n, i in enumerate(ids)]
+    target = data.draw(st.sampled_from(ids))
+    delta = data.draw(st.integers(-30, 30))
+    order = moved(rows, target, delta)
+    assert sorted(r.id for r in order) == sorted(ids)
+    old = ids.index(target)
+    assert [r.id for r in order].index(target) == max(0, min(len(ids) - 1, old + delta))
+    renumber(order)
+    assert [r.position for r in order] == list(range(len(ids)))
+
+
+def test_reordered_needs_each_item_once():
+    rows = [Row(1, 0), Row(2, 1), Row(3, 2)]
+    assert [r.id for r in reordered(rows, [3, 1, 2])] == [3, 1, 2]
+    assert reordered(rows, [3, 1]) is None
+    assert reordered(rows, [3, 1, 1]) is None
+    assert reordered(rows, [3, 1, 4]) is None
+
+
+def test_join_codes_are_six_digits_without_leading_zero():
+    for _ in range(500):
+        code = codes.new_code()
+        assert codes.is_code(code) and code[0] != "0"
+
+
+@given(st.text(max_size=30))
+def test_normalized_codes_hold_only_digits(typed):
+    assert codes.normalize(typed).isdigit() or codes.normalize(typed) == ""
+
+
+def test_typed_code_with_spaces_and_dashes():
+    assert codes.normalize(" 123-456 ") == "123456"
+    assert codes.spaced("123456") == "123 456"
+
+
+def test_csrf_token_is_bound_to_the_cookie_and_the_secret():
+    token = csrf.token_for("s1", "cookie")
+    assert csrf.token_ok("s1", "cookie", token)
+    assert not csrf.token_ok("s2", "cookie", token)
+    assert not csrf.token_ok("s1", "other", token)
+    assert not csrf.token_ok("s1", None, token)
+    assert not csrf.token_ok("s1", "cookie", None)
+
+
+def test_origin_check():
+    assert csrf.origin_ok(None, "minka.pe", [])
+    assert csrf.origin_ok("https://minka.pe", "minka.pe", [])
+    assert not csrf.origin_ok("https://evil.example", "minka.pe", [])
+    assert csrf.origin_ok("https://proxy.pe", "minka:8000", ["proxy.pe"])
+    assert not csrf.origin_ok("null", "minka.pe", [])
+
+
+def test_locale_from_cookie_then_browser_then_default():
+    assert pick_locale("en", "es-PE,es;q=0.9", "es") == "en"
+    assert pick_locale(None, "es-PE,es;q=0.9", "en") == "es"
+    assert pick_locale(None, "en-GB,en;q=0.8", "es") == "en"
+    assert pick_locale(None, "qu-PE,qu;q=0.9", "es") == "es"
+    assert pick_locale("fr", None, "en") == "en"
+
+
+def test_safe_next_stays_on_this_site():
+    assert safe_next("/chains/1") == "/chains/1"
+    for bad in ("https://evil.example", "//evil.example", "javascript:alert(1)", ""):
+        assert safe_next(bad, "/") == "/"
+
+
+def test_gap_rating_settings_are_checked():
+    errors: dict = {}
+    clean = GAP_RATING.check_settings({"mode": "dots", "dot_budget": "5", "dot_max_per_item": "2", "ask_relevance": "on"}, errors)
+    assert errors == {}
+    assert clean == {"mode": "dots", "ask_relevance": True, "ask_segments": False, "dot_budget": 5, "dot_max_per_item": 2}
+    errors = {}
+    GAP_RATING.check_settings({"mode": "dots", "dot_budget": "2", "dot_max_per_item": "3"}, errors)
+    assert set(errors) == {"dot_max_per_item"}
+    errors = {}
+    GAP_RATING.check_settings({"mode": "cheat", "dot_budget": "x"}, errors)
+    assert set(errors) == {"mode", "dot_budget"}
+
+
+def test_ranking_k_bounds():
+    errors: dict = {}
+    RANKING.check_settings({"mode": "top_k", "k": "0"}, errors)
+    assert set(errors) == {"k"}
