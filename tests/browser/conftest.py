@@ -1,0 +1,153 @@
+"""Browser fixtures: the session's ``app`` served by uvicorn in a thread, Debian's
+Chromium driven by Playwright, and a phone page that fails its test on any console
+error, uncaught exception or failed request (CSP violations show up as console errors).
+
+Run them alone with ``pytest tests/browser`` or leave them out with ``-m "not browser"``.
+A failed test leaves a screenshot in ``test-artifacts/<test name>.png``.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PHONE_LOCALE = "es-PE"
+PHONE_WIDTH = 360
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # This hook sees the whole session's items: mark only the ones in this folder.
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (``item.rep_call``) for fixtures' teardown."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The base URL of the session's ``app``, served by uvicorn in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            pytest.fail("the live server did not start")
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    assert not thread.is_alive(), "the live server did not stop"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium package "
+            "(apt-get install chromium; scripts/test does it)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+class PageProblems:
+    """What went wrong in the page while the test ran; ``allow`` what the test expects."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self._allowed: list[re.Pattern] = []
+
+    def add(self, text: str) -> None:
+        self.problems.append(text)
+
+    def allow(self, pattern: str) -> None:
+        self._allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not any(a.search(p) for a in self._allowed)]
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def phone(request, browser, live_server, page_problems):
+    """A page on a 360 px wide touch phone asking for Spanish (Peru), with ``base_url`` set.
+
+    The test fails at teardown if the page logged a console error, threw, or a request
+    failed; an expected one can be allowed with ``page_problems.allow(regex)``.
+    """
+    context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": PHONE_WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale=PHONE_LOCALE,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and page_problems.add(f"console: {m.text} ({m.location.get('url', '')})"))
+    page.on("pageerror", lambda exc: page_problems.add(f"page error: {exc}"))
+    page.on("requestfailed", lambda r: page_problems.add(f"request failed: {r.method} {r.url}: {r.failure}"))
+    try:
+        yield page
+        problems = page_problems.unexpected()
+        report = getattr(request.node, "rep_call", None)
+        if problems or (report is not None and report.failed):
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        if problems:
+            pytest.fail("the page reported problems:\n" + "\n".join(problems), pytrace=False)
+    finally:
+        context.close()
