@@ -6,9 +6,15 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from server.models.base import utcnow
+
+
+def _text_enum(enum: type[StrEnum]) -> SAEnum:
+    """Stored as plain text (no native PostgreSQL type): adding a value needs no ALTER TYPE."""
+    return SAEnum(enum, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e])
 
 
 class Attendance(StrEnum):
@@ -33,8 +39,8 @@ class Workshop(SQLModel, table=True):
     region: str = Field(default="", max_length=120)
     town: str = Field(default="", max_length=120)
     language: str = Field(default="es", max_length=5)
-    attendance: Attendance = Field(default=Attendance.full, max_length=10)
-    status: WorkshopStatus = Field(default=WorkshopStatus.draft, max_length=10)
+    attendance: Attendance = Field(default=Attendance.full, sa_type=_text_enum(Attendance))
+    status: WorkshopStatus = Field(default=WorkshopStatus.draft, sa_type=_text_enum(WorkshopStatus))
     # Unique among workshops that have one; released (set to NULL) when a workshop ends.
     join_code: str | None = Field(default=None, max_length=12, unique=True)
     joining_open: bool = True
@@ -58,7 +64,7 @@ class Activity(SQLModel, table=True):
     title: str = Field(max_length=200)
     position: int = 0
     settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: ActivityStatus = Field(default=ActivityStatus.pending, max_length=10)
+    status: ActivityStatus = Field(default=ActivityStatus.pending, sa_type=_text_enum(ActivityStatus))
     opened_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
 
