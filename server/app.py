@@ -25,8 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.writer.start()
+        app.state.hub.start()
         yield
-        app.state.db.dispose()
+        app.state.hub.stop()
+        app.state.writer.stop()
+        if app.state.writer._thread is None:
+            app.state.db.dispose()
 
     app = FastAPI(
         title="Minka", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.ratelimiter = MemoryRateLimiter()
 
+    _install_live(app, settings)
     _install_middleware(app, settings)
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
@@ -49,14 +55,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
     from server.valuechains.routes import router as valuechains_router
+    from server.realtime.ws import router as ws_router
+    from server.workshops.console_routes import router as console_router
+    from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
 
     protected = [Depends(csrf_protect)]
-    for router in (auth_router, valuechains_router, workshops_router, admin_router):
+    routers = (auth_router, valuechains_router, workshops_router, console_router, participant_router, admin_router)
+    for router in routers:
         app.include_router(router, dependencies=protected)
+    app.include_router(ws_router)
     app.include_router(_meta_router(), dependencies=protected)
 
     return app
+
+
+def _install_live(app: FastAPI, settings: Settings) -> None:
+    """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
+    from server.activities.gaps.live import GapTallies
+    from server.realtime.hub import Hub
+    from server.realtime.writer import Writer
+    from server.workshops.screens import ScreenRenderer
+
+    backend = None
+    if settings.redis_url:
+        from server.realtime.redis_backend import RedisBackend
+
+        backend = RedisBackend(settings.redis_url)
+    app.state.hub = hub = Hub(backend=backend, interval=settings.broadcast_interval)
+    app.state.writer = Writer(app.state.db.writer, {"hub": hub})
+    app.state.tallies = tallies = GapTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
+    hub.renderer = ScreenRenderer(app.state.templates, app.state.db, tallies, hub, settings.min_group_size)
+    # Another process wrote answers: count this workshop's tallies afresh.
+    hub.listeners.append(
+        lambda workshop_id, topics, local: None if local or "results" not in topics else tallies.forget_workshop(workshop_id)
+    )
 
 
 def _meta_router() -> APIRouter:

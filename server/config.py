@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Extra Origin hosts accepted for form posts and websockets (behind a proxy).",
     )
+    broadcast_interval: float = Field(
+        default=0.25, description="Seconds between two live updates of results on screens and phones."
+    )
+    min_group_size: int = Field(
+        default=3, description="Results of a stakeholder group with fewer answers are not shown."
+    )
     debug: bool = False
 
     def resolved_secret_key(self) -> str:

@@ -79,9 +79,13 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on error."""
+def transaction(engine: Engine, info: dict | None = None) -> Iterator[Session]:
+    """A session whose work is committed on success and rolled back on error.
+
+    ``info`` is copied into ``session.info`` (the hub, for live events).
+    """
     with Session(engine, expire_on_commit=False) as session:
+        session.info.update(info or {})
         try:
             yield session
             session.commit()
@@ -93,3 +97,26 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
         for callback in session.info.pop("after_commit", []):
             callback()
+
+
+def insert_ignore(session: Session, table, values: dict) -> bool:
+    """INSERT that does nothing when a unique key already exists. True when a row was added."""
+    statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
+    return session.execute(statement).rowcount == 1
+
+
+def upsert(session: Session, table, values: dict, keys: list[str], update: list[str]) -> None:
+    """INSERT, or UPDATE the ``update`` columns of the row with the same ``keys``."""
+    statement = _dialect_insert(session, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={c: getattr(statement.excluded, c) for c in update}
+    )
+    session.execute(statement)
+
+
+def _dialect_insert(session: Session, table):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

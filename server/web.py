@@ -31,6 +31,7 @@ def make_environment() -> Environment:
     )
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.filters["choice"] = lambda item, locale: (item.id, item.name(locale))
+    env.filters["segment_choice"] = lambda segment: (segment.id, segment.name)
     return env
 
 

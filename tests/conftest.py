@@ -92,7 +92,14 @@ def _clean_database(request):
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         _empty_tables(app)
-        app.state.ratelimiter.__init__(*([app.state.ratelimiter._redis] if hasattr(app.state.ratelimiter, "_redis") else []))
+        # Ids start again at 1 after the tables are emptied: forget in-memory live state.
+        app.state.tallies.forget_all()
+        app.state.hub.forget_all()
+        limiter = app.state.ratelimiter
+        if hasattr(limiter, "_redis"):
+            limiter._redis.flushdb()
+        else:
+            limiter.__init__()
 
 
 @pytest.fixture(scope="session")

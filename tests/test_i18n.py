@@ -54,7 +54,7 @@ def test_translations_keep_their_placeholders():
         ids = [m.id] if isinstance(m.id, str) else list(m.id)
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
         wanted = set(re.findall(r"%\(\w+\)s", ids[0]))
-        for s in strings:
+        for s in filter(None, strings):  # untranslated ones are the other test's business
             assert set(re.findall(r"%\(\w+\)s", s)) == wanted, m.id
 
 

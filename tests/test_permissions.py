@@ -14,6 +14,8 @@ from tests import factories
 from tests.conftest import csrf_token
 
 PUBLIC = {"home", "login_form", "login", "logout", "set_language", "healthz"}
+# A participant's token (cookie), not a login, opens these: see test_participant_routes.py.
+PARTICIPANT = {"join_code", "join", "join_submit", "participant", "participant_answer", "participant_dots"}
 # Any logged-in facilitator may use these: they touch only their own account or new chains.
 ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create"}
 ALLOWED = (200, 204, 303, 422)
@@ -27,9 +29,11 @@ def world(db, users):
     factories.reference_lists(db)
     chain = factories.chain(db, users.a)
     workshop = factories.workshop(db, users.a, chain)
-    from server.models import ValueChainShare
+    from server.models import Participant, ValueChainShare
 
     db.add(ValueChainShare(value_chain_id=chain.id, user_id=users.admin.id))
+    participant = Participant(workshop_id=workshop.id, token_hash="0" * 64, name="Ana")
+    db.add(participant)
     db.commit()
     from server.valuechains.library import ACTION_LINES, GAPS, items_of
     from server.valuechains.service import segments_of
@@ -49,6 +53,9 @@ def world(db, users):
         "group_id": db.exec(select(StakeholderGroup)).first().id,
         "area_id": db.exec(select(WorkArea)).first().id,
         "action": "down",
+        "control": "reveal",
+        "state": "lock",
+        "participant_id": participant.id,
         "direction": "down",
         "code": "en",
         "_action_line_id": items_of(db, chain, ACTION_LINES)[0].id,
@@ -67,7 +74,7 @@ def _all_routes():
         for route in routes:
             if hasattr(route, "original_router"):  # an included router (FastAPI >= 0.12x)
                 walk(route.original_router.routes)
-            elif isinstance(route, APIRoute) and route.name not in PUBLIC:
+            elif isinstance(route, APIRoute) and route.name not in PUBLIC | PARTICIPANT:
                 found.extend((method, route.path, route.name) for method in sorted(route.methods))
 
     walk(app.routes)

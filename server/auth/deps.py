@@ -29,13 +29,21 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     db: Database = request.app.state.db
     engine = db.reader if request.method in ("GET", "HEAD") else db.writer
-    with transaction(engine) as session:
+    with transaction(engine, {"hub": getattr(request.app.state, "hub", None)}) as session:
         yield session
         if getattr(request.state, "rollback", False):
             session.rollback()
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session, for routes that hand their writes to the single writer: they
+    must not hold SQLite's write lock while they wait for it."""
+    with Session(request.app.state.db.reader, expire_on_commit=False) as session:
+        yield session
+
+
 DbSession = Annotated[Session, Depends(get_session)]
+ReadSession = Annotated[Session, Depends(get_read_session)]
 
 
 def optional_user(request: Request, session: DbSession) -> User | None:

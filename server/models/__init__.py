@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
+from server.models.answers import DotVote, GapAnswer, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
 from server.models.stakeholder import StakeholderGroup, WorkArea
 from server.models.user import LoginSession, User
@@ -22,9 +23,12 @@ __all__ = [
     "ActivityItem",
     "ActivityStatus",
     "Attendance",
+    "DotVote",
     "Gap",
+    "GapAnswer",
     "LoginSession",
     "Participant",
+    "Receipt",
     "Segment",
     "StakeholderGroup",
     "User",

@@ -67,6 +67,9 @@ class Activity(SQLModel, table=True):
     status: ActivityStatus = Field(default=ActivityStatus.pending, sa_type=_text_enum(ActivityStatus))
     opened_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    # Live controls: results shown on phones (hidden by default, against anchoring), timer.
+    revealed: bool = False
+    timer_ends_at: dt.datetime | None = None
 
 
 class ActivityItem(SQLModel, table=True):

@@ -1,0 +1,66 @@
+"""Live tallies of gap activities, kept in memory and moved by each committed write.
+
+A tally is counted afresh from the database the first time it is needed (and again
+after another process wrote, or a participant was removed); from then on each committed
+answer moves it by its difference (old answer out, new answer in). The recount holds
+the writer's lock, so it falls between two batches: every committed write is either in
+the recount or applied after it, never both.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlmodel import Session
+
+from server.activities.gaps.service import recount
+from server.activities.gaps.tally import ActivityTally
+
+
+class GapTallies:
+    def __init__(self, reader_engine, write_lock: threading.Lock, mark_dirty):
+        self.engine = reader_engine
+        self.write_lock = write_lock
+        self.mark_dirty = mark_dirty
+        self._lock = threading.Lock()
+        self._tallies: dict[int, ActivityTally] = {}
+        self._workshop_of: dict[int, int] = {}
+
+    def get(self, activity_id: int, workshop_id: int) -> ActivityTally:
+        with self._lock:
+            tally = self._tallies.get(activity_id)
+        if tally is not None:
+            return tally
+        with self.write_lock, Session(self.engine) as session:
+            tally = recount(session, activity_id)
+            with self._lock:
+                self._tallies[activity_id] = tally
+                self._workshop_of[activity_id] = workshop_id
+        return tally
+
+    def apply_answer(self, workshop_id, activity_id, participant, group, gap, question, old, new) -> None:
+        with self._lock:
+            tally = self._tallies.get(activity_id)
+            if tally is not None:
+                tally.apply_answer(participant, group, gap, question, old, new)
+        self.mark_dirty(workshop_id, "results", "counts")
+
+    def apply_dots(self, workshop_id, activity_id, participant, group, gap, old, new) -> None:
+        with self._lock:
+            tally = self._tallies.get(activity_id)
+            if tally is not None:
+                tally.apply_dots(participant, group, gap, old, new)
+        self.mark_dirty(workshop_id, "results", "counts")
+
+    def forget_workshop(self, workshop_id: int) -> None:
+        """Count this workshop's tallies afresh next time (another process wrote, a
+        participant was removed)."""
+        with self._lock:
+            for activity_id in [a for a, w in self._workshop_of.items() if w == workshop_id]:
+                self._tallies.pop(activity_id, None)
+                self._workshop_of.pop(activity_id, None)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._tallies.clear()
+            self._workshop_of.clear()

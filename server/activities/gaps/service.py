@@ -1,0 +1,245 @@
+"""Use cases of the gap activity: rating and dot voting.
+
+The same functions serve the websocket, htmx and a plain form post. They run inside the
+single writer's batches (``server.realtime.writer``): ``do_*`` only flush, and the live
+tally is updated after commit. Writes carry the phone's idempotency key: a key seen
+before is acknowledged again and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from server.activities.gaps.tally import ELEMENTS, ActivityTally
+from server.db import after_commit, insert_ignore, upsert
+from server.errors import Invalid
+from server.i18n import Message, N_
+from server.models import Activity, ActivityItem, ActivityStatus, DotVote, GapAnswer, Participant, Receipt, Segment, Workshop, utcnow
+
+RANGES = {"seriousness": (1, 5), **{e: (0, 3) for e in ELEMENTS}}
+KEY_MAX = 64
+
+
+@dataclass
+class Ack:
+    """What the phone is told once the write is committed."""
+
+    gap_id: int
+    question: str
+    value: object
+    duplicate: bool = False
+    dots_left: int | None = None
+
+
+@dataclass
+class ActivityInfo:
+    """What the hot path needs of an activity, cached for the life of a batch."""
+
+    activity: Activity
+    gap_ids: list[int]
+    segment_ids: set[int] = field(default_factory=set)
+
+
+def _refuse(message: str, **params) -> Invalid:
+    return Invalid({"__all__": Message(message, **params)})
+
+
+def activity_info(session: Session, activity_id: int) -> ActivityInfo:
+    cache = session.info.setdefault("activity_info", {})
+    if activity_id not in cache:
+        activity = session.get(Activity, activity_id)
+        if activity is None or activity.kind != "gap_rating":
+            raise _refuse(N_("This activity does not exist."))
+        gap_ids = list(session.exec(
+            select(ActivityItem.gap_id).where(ActivityItem.activity_id == activity_id).order_by(ActivityItem.position)
+        ).scalars())
+        workshop = session.get(Workshop, activity.workshop_id)
+        segments = set(session.exec(select(Segment.id).where(Segment.value_chain_id == workshop.value_chain_id)).scalars())
+        cache[activity_id] = ActivityInfo(activity, gap_ids, segments)
+    return cache[activity_id]
+
+
+def check_open(info: ActivityInfo, participant: Participant) -> None:
+    activity = info.activity
+    if participant.removed or participant.workshop_id != activity.workshop_id:
+        raise _refuse(N_("You are no longer part of this workshop."))
+    if activity.status != ActivityStatus.open:
+        raise _refuse(N_("This activity is closed; your answer was not saved."))
+
+
+def check_answer(info: ActivityInfo, gap_id: int, question: str, raw) -> object:
+    """The answer as stored (int, or a sorted list of segment ids), or Invalid."""
+    settings = info.activity.settings
+    if settings.get("mode") != "rating":
+        raise _refuse(N_("This activity uses dot voting."))
+    if gap_id not in info.gap_ids:
+        raise _refuse(N_("This gap is not part of the activity."))
+    if question == "segments":
+        if not settings.get("ask_segments"):
+            raise _refuse(N_("This question is not asked in this activity."))
+        try:
+            chosen = sorted({int(s) for s in (raw or [])})
+        except (TypeError, ValueError):
+            raise _refuse(N_("Choose segments of this value chain.")) from None
+        if not set(chosen) <= info.segment_ids:
+            raise _refuse(N_("Choose segments of this value chain."))
+        return chosen
+    if question in ELEMENTS and not settings.get("ask_relevance"):
+        raise _refuse(N_("This question is not asked in this activity."))
+    if question not in RANGES:
+        raise _refuse(N_("This question is not asked in this activity."))
+    low, high = RANGES[question]
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise _refuse(N_("Choose one of the options.")) from None
+    if not low <= value <= high:
+        raise _refuse(N_("Choose one of the options."))
+    return value
+
+
+def check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 8 <= len(key) <= KEY_MAX:
+        raise _refuse(N_("Your phone sent an incomplete answer; please try again."))
+    return key
+
+
+def _seen(session: Session, participant_id: int, key: str) -> bool:
+    """A retry of a write already committed: acknowledged again, even after the activity closed."""
+    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
+    return found.first() is not None
+
+
+def _participant(session: Session, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise _refuse(N_("You are no longer part of this workshop."))
+    return participant
+
+
+def do_answer(session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str) -> Ack:
+    """Save one answer about one gap (the latest counts until the activity closes)."""
+    key = check_key(key)
+    if _seen(session, participant_id, key):
+        return Ack(gap_id, question, raw, duplicate=True)
+    participant = _participant(session, participant_id)
+    info = activity_info(session, activity_id)
+    check_open(info, participant)
+    value = check_answer(info, gap_id, question, raw)
+    if not insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()}):
+        return Ack(gap_id, question, value, duplicate=True)
+    where = (GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id,
+             GapAnswer.gap_id == gap_id, GapAnswer.question == question)
+    previous = session.execute(select(GapAnswer.value, GapAnswer.segments).where(*where)).first()
+    old = None if previous is None else (frozenset(previous.segments) if question == "segments" else previous.value)
+    upsert(
+        session, GapAnswer,
+        {"participant_id": participant_id, "activity_id": activity_id, "gap_id": gap_id, "question": question,
+         "value": None if question == "segments" else value,
+         "segments": value if question == "segments" else [], "updated_at": utcnow()},
+        keys=["participant_id", "activity_id", "gap_id", "question"], update=["value", "segments", "updated_at"],
+    )
+    new = frozenset(value) if question == "segments" else value
+    group = participant.stakeholder_group_id
+    workshop_id = info.activity.workshop_id
+    after_commit(session, lambda: tallies.apply_answer(workshop_id, activity_id, participant_id, group, gap_id, question, old, new))
+    return Ack(gap_id, question, value)
+
+
+def dots_spent(session: Session, participant_id: int, activity_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(DotVote.gap_id, DotVote.dots).where(DotVote.participant_id == participant_id, DotVote.activity_id == activity_id)
+    )
+    return {gap: dots for gap, dots in rows}
+
+
+def do_dots(session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, raw, key: str) -> Ack:
+    """Put ``raw`` dots on a gap. The budget holds whatever arrives at once: the
+    participant's row is locked (PostgreSQL) or the writer is alone (SQLite)."""
+    key = check_key(key)
+    if _seen(session, participant_id, key):
+        return Ack(gap_id, "dots", raw, duplicate=True)
+    info = activity_info(session, activity_id)
+    settings = info.activity.settings
+    participant = session.execute(
+        select(Participant).where(Participant.id == participant_id).with_for_update()
+    ).scalar_one_or_none()
+    if participant is None:
+        raise _refuse(N_("You are no longer part of this workshop."))
+    check_open(info, participant)
+    if settings.get("mode") != "dots":
+        raise _refuse(N_("This activity rates each gap; it has no dots."))
+    if gap_id not in info.gap_ids:
+        raise _refuse(N_("This gap is not part of the activity."))
+    try:
+        dots = int(raw)
+    except (TypeError, ValueError):
+        raise _refuse(N_("Choose one of the options.")) from None
+    budget, most = int(settings.get("dot_budget", 10)), int(settings.get("dot_max_per_item", 3))
+    if not 0 <= dots <= most:
+        raise _refuse(N_("At most %(n)s dots on one gap."), n=most)
+    spent = dots_spent(session, participant_id, activity_id)
+    old = spent.get(gap_id, 0)
+    if not insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()}):
+        return Ack(gap_id, "dots", old, duplicate=True, dots_left=budget - sum(spent.values()))
+    others = sum(spent.values()) - old
+    if others + dots > budget:
+        raise _refuse(N_("You have only %(n)s dots left."), n=budget - others)
+    upsert(
+        session, DotVote,
+        {"participant_id": participant_id, "activity_id": activity_id, "gap_id": gap_id, "dots": dots, "updated_at": utcnow()},
+        keys=["participant_id", "activity_id", "gap_id"], update=["dots", "updated_at"],
+    )
+    group = participant.stakeholder_group_id
+    workshop_id = info.activity.workshop_id
+    after_commit(session, lambda: tallies.apply_dots(workshop_id, activity_id, participant_id, group, gap_id, old, dots))
+    return Ack(gap_id, "dots", dots, dots_left=budget - others - dots)
+
+
+# Reading ---------------------------------------------------------------------------
+
+
+def my_answers(session: Session, participant_id: int, activity_id: int) -> dict:
+    """{gap_id: {question: value}} and dots, to show a participant what they said."""
+    mine: dict[int, dict] = {}
+    rows = session.execute(
+        select(GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments)
+        .where(GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id)
+    )
+    for gap, question, value, segments in rows:
+        mine.setdefault(gap, {})[question] = segments if question == "segments" else value
+    for gap, dots in dots_spent(session, participant_id, activity_id).items():
+        mine.setdefault(gap, {})["dots"] = dots
+    return mine
+
+
+def recount(session: Session, activity_id: int) -> ActivityTally:
+    """The tally of an activity computed afresh from the stored answers."""
+    info = activity_info(session, activity_id)
+    group_of = dict(session.execute(
+        select(Participant.id, Participant.stakeholder_group_id).where(Participant.workshop_id == info.activity.workshop_id)
+    ).all())
+    answers = [
+        (p, group_of.get(p), gap, q, frozenset(segs) if q == "segments" else value)
+        for p, gap, q, value, segs in session.execute(
+            select(GapAnswer.participant_id, GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments)
+            .where(GapAnswer.activity_id == activity_id)
+        )
+    ]
+    dots = [
+        (p, group_of.get(p), gap, n)
+        for p, gap, n in session.execute(
+            select(DotVote.participant_id, DotVote.gap_id, DotVote.dots).where(DotVote.activity_id == activity_id)
+        )
+    ]
+    return ActivityTally.recount(info.gap_ids, answers, dots)
+
+
+def answered_count(session: Session, activity_id: int) -> int:
+    a = select(GapAnswer.participant_id).where(GapAnswer.activity_id == activity_id)
+    d = select(DotVote.participant_id).where(DotVote.activity_id == activity_id, DotVote.dots > 0)
+    return session.execute(select(func.count()).select_from(a.union(d).subquery())).scalar_one()

@@ -1,0 +1,279 @@
+"""The hub: live connections per workshop, and coalesced broadcasts.
+
+Writes never push to phones themselves. They mark a workshop's topics dirty (after
+commit, from any thread); the hub's ticker thread, a few times a second, renders each
+dirty workshop once per audience and topic and hands the same text to every connection
+of that audience, in the event loop that owns it. Each connection has its own sender
+task and keeps only the latest text per topic, so a slow phone delays no one and never
+builds a backlog.
+
+With Redis, the dirty marks of each tick are published so that every process renders
+for its own connections; without it, the hub is local to the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+log = logging.getLogger("minka.hub")
+
+PARTICIPANTS = "participants"
+PROJECTOR = "projector"
+CONSOLE = "console"
+ALL_TOPICS = frozenset({"stage", "results", "counts"})
+
+# renderer(workshop_id, topics) -> {audience: {topic: text}}; called from a thread.
+Renderer = Callable[[int, frozenset[str]], dict[str, dict[str, str]]]
+
+
+class Connection:
+    """One websocket, owned by the event loop it was opened in."""
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        workshop_id: int,
+        audience: str,
+        participant_id: int | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ):
+        self.send = send
+        self.close = close
+        self.workshop_id = workshop_id
+        self.audience = audience
+        self.participant_id = participant_id
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._latest: dict[str, str] = {}
+        self._queue: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.closed = False
+        self.closed_by_server = False
+
+    def push(self, topic: str, text: str) -> None:
+        """Replace whatever this topic had waiting: only the latest state matters."""
+        self._latest[topic] = text
+        self._wake.set()
+
+    def queue(self, text: str) -> None:
+        """Messages that must all arrive, in order (acknowledgements, own answers)."""
+        self._queue.append(text)
+        self._wake.set()
+
+    def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._task = self.loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        self.closed = True
+        self._wake.set()
+        if self._task is not None and self._task is not asyncio.current_task():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue and not self.closed:
+                    await self.send(self._queue.popleft())
+                if self.closed_by_server:
+                    self.closed = True
+                    if self.close is not None:
+                        await self.close()
+                    return
+                if self._latest and not self.closed:
+                    latest, self._latest = self._latest, {}
+                    for text in latest.values():
+                        await self.send(text)
+        except Exception:  # the socket went away; its receive loop notices and detaches
+            self.closed = True
+
+
+class Hub:
+    def __init__(self, renderer: Renderer | None = None, *, interval: float = 0.25, backend=None):
+        self.renderer = renderer
+        self.interval = interval
+        self.backend = backend
+        self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
+        self.renders = 0
+        self._connections: dict[int, dict[str, set[Connection]]] = defaultdict(lambda: defaultdict(set))
+        self._dirty: dict[int, set[str]] = defaultdict(set)
+        self._unpublished: dict[int, set[str]] = defaultdict(set)
+        # The last texts sent per workshop, audience and topic: what a (re)connecting
+        # screen gets at once, without rendering anything for it.
+        self._last: dict[int, dict[str, dict[str, str]]] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._users = 0
+
+    # Lifecycle (counted: each app lifespan starts and stops it once) -------------------
+
+    def start(self) -> None:
+        self._users += 1
+        if self._thread is None:
+            self._stop.clear()
+            if self.backend is not None:
+                self.backend.start(self._remote_dirty)
+            self._thread = threading.Thread(target=self._tick_forever, name="minka-hub", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._users -= 1
+        if self._users <= 0 and self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=10)
+            self._thread = None
+            if self.backend is not None:
+                self.backend.stop()
+
+    # Connections --------------------------------------------------------------------
+
+    def attach(self, conn: Connection) -> None:
+        conn.start()
+        with self._lock:
+            self._connections[conn.workshop_id][conn.audience].add(conn)
+        if conn.audience == PARTICIPANTS:
+            self._mark(conn.workshop_id, ("counts",))
+
+    async def detach(self, conn: Connection) -> None:
+        with self._lock:
+            audiences = self._connections.get(conn.workshop_id)
+            if audiences is not None:
+                audiences[conn.audience].discard(conn)
+                if not any(audiences.values()):  # nobody watches: forget what was sent
+                    del self._connections[conn.workshop_id]
+                    self._last.pop(conn.workshop_id, None)
+        await conn.stop()
+        if conn.audience == PARTICIPANTS:
+            self._mark(conn.workshop_id, ("counts",))
+
+    def online(self, workshop_id: int) -> set[int]:
+        """Participants with at least one open connection to this process."""
+        with self._lock:
+            conns = list(self._connections.get(workshop_id, {}).get(PARTICIPANTS, ()))
+        return {c.participant_id for c in conns if c.participant_id is not None}
+
+    def connection_count(self) -> int:
+        with self._lock:
+            return sum(len(c) for a in self._connections.values() for c in a.values())
+
+    def _conns(self, workshop_id: int) -> dict[str, list[Connection]]:
+        with self._lock:
+            audiences = self._connections.get(workshop_id, {})
+            return {audience: list(conns) for audience, conns in audiences.items() if conns}
+
+    # Dirty marks ---------------------------------------------------------------------
+
+    def mark_dirty(self, workshop_id: int, *topics: str) -> None:
+        """Safe from any thread; cheap (the work happens at the next tick)."""
+        self._mark(workshop_id, topics)
+        if self.backend is not None:
+            with self._lock:
+                self._unpublished[workshop_id].update(topics)
+        for listener in self.listeners:
+            listener(workshop_id, frozenset(topics), True)
+
+    def _remote_dirty(self, workshop_id: int, topics: tuple[str, ...]) -> None:
+        self._mark(workshop_id, topics)
+        for listener in self.listeners:
+            listener(workshop_id, frozenset(topics), False)
+
+    def _mark(self, workshop_id: int, topics) -> None:
+        with self._lock:
+            self._dirty[workshop_id].update(topics)
+
+    # Broadcasting ---------------------------------------------------------------------
+
+    def _tick_forever(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("broadcast failed")
+
+    def flush(self) -> None:
+        """Render each dirty workshop once per audience and topic; hand the texts out."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, defaultdict(set)
+            unpublished, self._unpublished = self._unpublished, defaultdict(set)
+        if self.backend is not None:
+            for workshop_id, topics in unpublished.items():
+                self.backend.publish(workshop_id, topics)
+        for workshop_id, topics in dirty.items():
+            self._drop_removed(workshop_id, topics)
+            audiences = self._conns(workshop_id)
+            if not audiences or self.renderer is None:
+                with self._lock:
+                    self._last.pop(workshop_id, None)  # stale now; rendered afresh on connect
+                continue
+            messages = self.renderer(workshop_id, frozenset(topics))
+            self.renders += 1
+            self._remember(workshop_id, messages)
+            self._deliver(audiences, lambda conn: messages.get(conn.audience, {}))
+
+    @staticmethod
+    def _deliver(audiences: dict[str, list[Connection]], texts_for) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Connection]] = defaultdict(list)
+        for conns in audiences.values():
+            for conn in conns:
+                if conn.loop is not None and not conn.closed:
+                    by_loop[conn.loop].append(conn)
+
+        for loop, conns in by_loop.items():
+            def push_all(conns=conns) -> None:
+                for conn in conns:
+                    for topic, text in texts_for(conn).items():
+                        conn.push(topic, text)
+
+            with contextlib.suppress(RuntimeError):  # that loop has closed
+                loop.call_soon_threadsafe(push_all)
+
+    def _remember(self, workshop_id: int, messages: dict[str, dict[str, str]]) -> None:
+        with self._lock:
+            last = self._last.setdefault(workshop_id, {})
+            for audience, by_topic in messages.items():
+                last.setdefault(audience, {}).update(by_topic)
+
+    async def current(self, workshop_id: int, audience: str) -> dict[str, str]:
+        """The latest texts of every topic for this audience (rendered once if none yet)."""
+        with self._lock:
+            last = self._last.get(workshop_id, {}).get(audience)
+        if last is None and self.renderer is not None:
+            messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS)
+            self._remember(workshop_id, messages)
+            last = messages.get(audience, {})
+        return dict(last or {})
+
+    def forget_all(self) -> None:
+        """Drop every remembered text and dirty mark (tests, after emptying the database)."""
+        with self._lock:
+            self._last.clear()
+            self._dirty.clear()
+            self._unpublished.clear()
+
+    def _drop_removed(self, workshop_id: int, topics: set[str]) -> None:
+        """Tell removed participants' phones, and close their connections."""
+        removed = {int(t.split(":", 1)[1]) for t in topics if t.startswith("removed:")}
+        topics -= {t for t in topics if t.startswith("removed:")}
+        if not removed:
+            return
+        conns = [c for c in self._conns(workshop_id).get(PARTICIPANTS, []) if c.participant_id in removed]
+
+        def close_all() -> None:
+            for conn in conns:
+                conn.closed_by_server = True
+                conn.queue('{"t": "removed"}')
+
+        for loop in {c.loop for c in conns if c.loop is not None}:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(close_all)

@@ -1,0 +1,57 @@
+"""Redis pub/sub for the hub: every process hears every other process's dirty marks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+
+import redis
+
+log = logging.getLogger("minka.hub")
+CHANNEL = "minka:dirty"
+
+
+class RedisBackend:
+    def __init__(self, url: str):
+        self.url = url
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._redis = redis.Redis.from_url(url)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, on_remote) -> None:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(CHANNEL)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._listen, args=(pubsub, on_remote), name="minka-redis", daemon=True)
+        self._thread.start()
+
+    def _listen(self, pubsub, on_remote) -> None:
+        while not self._stop.is_set():
+            try:
+                message = pubsub.get_message(timeout=0.5)
+                if message is None:
+                    continue
+                data = json.loads(message["data"])
+                if data.get("o") != self.origin:
+                    on_remote(int(data["w"]), tuple(data["t"]))
+            except Exception:
+                log.exception("redis listener")
+                self._stop.wait(1)
+        pubsub.close()
+
+    def publish(self, workshop_id: int, topics) -> None:
+        payload = json.dumps({"w": workshop_id, "t": sorted(topics), "o": self.origin})
+        try:
+            self._redis.publish(CHANNEL, payload)
+        except redis.RedisError:
+            log.exception("redis publish")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,152 @@
+"""Websocket endpoints: one per phone, one per projector or console screen.
+
+Each checks the Origin and who is connecting before accepting: a participant's cookie
+for that workshop, or a facilitator's login with access to the workshop. Phones send
+their answers here; every answer is acknowledged only after it is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import anyio
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlmodel import Session
+
+from server.activities.gaps import service as gaps
+from server.auth import csrf
+from server.auth.deps import SESSION_COOKIE
+from server.auth.service import access_login
+from server.errors import Invalid, NotFound
+from server.i18n import Translator, pick_locale
+from server.i18n import COOKIE as LANG_COOKIE
+from server.models import Workshop
+from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.workshops.participants import access_participant, cookie_name
+from server.workshops.service import access_workshop
+
+router = APIRouter()
+
+MESSAGES_PER_SECOND = 20
+MAX_MESSAGE = 4096
+
+
+def _origin_ok(ws: WebSocket) -> bool:
+    settings = ws.app.state.settings
+    return csrf.origin_ok(ws.headers.get("origin"), ws.headers.get("host"), settings.trusted_hosts)
+
+
+@router.websocket("/ws/p/{workshop_id}")
+async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
+    app = ws.app
+    if not _origin_ok(ws):
+        await ws.close(code=4403)
+        return
+    with Session(app.state.db.reader) as session:
+        participant = access_participant(session, workshop_id, ws.cookies.get(cookie_name(workshop_id)))
+        workshop = session.get(Workshop, workshop_id)
+    if participant is None or workshop is None:
+        await ws.close(code=4401)
+        return
+    locale = pick_locale(ws.cookies.get(LANG_COOKIE), ws.headers.get("accept-language"), workshop.language)
+    t = Translator(locale)
+    await ws.accept()
+    hub, writer, tallies = app.state.hub, app.state.writer, app.state.tallies
+    conn = Connection(ws.send_text, workshop_id, PARTICIPANTS, participant.id, close=ws.close)
+    hub.attach(conn)
+    budget, window = MESSAGES_PER_SECOND, int(time.monotonic())
+    try:
+        while not conn.closed:
+            raw = await ws.receive_text()
+            now = int(time.monotonic())
+            if now != window:
+                budget, window = MESSAGES_PER_SECOND, now
+            budget -= 1
+            if budget < 0 or len(raw) > MAX_MESSAGE:
+                conn.queue(json.dumps({"t": "error", "error": t.gettext("Too many attempts")}))
+                continue
+            try:
+                message = json.loads(raw)
+                kind = message.get("t")
+            except (ValueError, AttributeError):
+                continue
+            if kind == "hello":
+                for text in (await hub.current(workshop_id, PARTICIPANTS)).values():
+                    conn.queue(text)
+                await _send_mine(conn, app, participant.id, message.get("a"))
+            elif kind == "mine":
+                await _send_mine(conn, app, participant.id, message.get("a"))
+            elif kind in ("answer", "dots"):
+                await _answer(conn, writer, tallies, participant.id, message, t)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.detach(conn)
+
+
+async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: Translator) -> None:
+    key = str(message.get("k") or "")[:100]
+    try:
+        activity_id, gap_id = int(message.get("a")), int(message.get("g"))
+        if message["t"] == "answer":
+            question = str(message.get("q") or "")
+            ack = await writer.submit(
+                lambda s: gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, question, message.get("v"), key)
+            )
+        else:
+            ack = await writer.submit(
+                lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, message.get("v"), key)
+            )
+    except Invalid as exc:
+        conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": t.message(next(iter(exc.errors.values())))}, ensure_ascii=False))
+        return
+    except (TypeError, ValueError):
+        conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": t.gettext("Choose one of the options.")}, ensure_ascii=False))
+        return
+    conn.queue(json.dumps({"t": "ack", "k": key, "ok": True, "g": ack.gap_id, "q": ack.question, "v": ack.value, "left": ack.dots_left}))
+
+
+async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
+    """This participant's own answers in an activity, to mark them on the phone."""
+    try:
+        activity_id = int(activity_id)
+    except (TypeError, ValueError):
+        return
+    def load():
+        with Session(app.state.db.reader) as session:
+            return gaps.my_answers(session, participant_id, activity_id)
+
+    mine = await anyio.to_thread.run_sync(load)
+    conn.queue(json.dumps({"t": "mine", "a": activity_id, "answers": {str(g): a for g, a in mine.items()}}))
+
+
+@router.websocket("/ws/screen/{workshop_id}/{audience}")
+async def screen_socket(ws: WebSocket, workshop_id: int, audience: str) -> None:
+    """The projector's and the console's live feed (facilitators only)."""
+    app = ws.app
+    if audience not in (PROJECTOR, CONSOLE) or not _origin_ok(ws):
+        await ws.close(code=4403)
+        return
+    with Session(app.state.db.reader) as session:
+        user = access_login(session, ws.cookies.get(SESSION_COOKIE))
+        try:
+            if user is None:
+                raise NotFound()
+            access_workshop(session, user, workshop_id)
+        except NotFound:
+            await ws.close(code=4401)
+            return
+    await ws.accept()
+    hub = app.state.hub
+    conn = Connection(ws.send_text, workshop_id, audience, close=ws.close)
+    hub.attach(conn)
+    for text in (await hub.current(workshop_id, audience)).values():
+        conn.queue(text)
+    try:
+        while not conn.closed:
+            await ws.receive_text()  # keep-alive pings; screens send nothing else
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.detach(conn)

@@ -1,0 +1,92 @@
+"""The facilitator's live console and the projector page, and the live controls."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server.auth.deps import CurrentUser, DbSession
+from server.errors import Invalid, NotFound
+from server.web import form_data, hx_target, redirect, render
+from server.workshops import live
+from server.workshops.routes import join_url
+from server.workshops.screens import live_view
+from server.workshops.service import access_activity, access_workshop
+
+router = APIRouter(prefix="/workshops/{workshop_id}")
+
+
+def _context(request: Request, session, workshop, chain, **extra) -> dict:
+    online = len(request.app.state.hub.online(workshop.id))
+    view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
+    return {
+        "view": view, "workshop": workshop, "chain": chain, "join_url": join_url(request, workshop.join_code),
+        "participants": live.participants_of(session, workshop), **extra,
+    }
+
+
+@router.get("/live", name="console")
+def console(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+    workshop, chain = access_workshop(session, user, workshop_id)
+    return render(request, "live/console.html", _context(request, session, workshop, chain))
+
+
+@router.get("/projector", name="projector")
+def projector(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+    workshop, chain = access_workshop(session, user, workshop_id)
+    return render(request, "live/projector.html", _context(request, session, workshop, chain), fragment=False)
+
+
+def _answer(request: Request, session, workshop, chain, errors=None) -> Response:
+    """The console's body for htmx, else back to the console page."""
+    if errors or hx_target(request) == "console":
+        ctx = _context(request, session, workshop, chain, errors=errors or {})
+        status = 422 if errors else 200
+        template = "live/_console_body.html" if hx_target(request) == "console" else "live/console.html"
+        return render(request, template, ctx, status_code=status)
+    return redirect(request, request.url_for("console", workshop_id=workshop.id))
+
+
+@router.post("/live/activities/{activity_id}/{control}", name="live_activity")
+async def live_activity(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, control: str) -> Response:
+    """Open, close, reopen an activity; reveal or hide its results; start or stop its timer."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    data = await form_data(request)
+    try:
+        if control in ("open", "reopen"):
+            live.do_open(session, workshop, activity)
+        elif control == "close":
+            live.do_close(session, workshop, activity)
+        elif control in ("reveal", "hide"):
+            live.do_reveal(session, workshop, activity, control == "reveal")
+        elif control == "timer":
+            live.do_timer(session, workshop, activity, data.get("minutes"))
+        else:
+            raise NotFound()
+    except Invalid as exc:
+        return _answer(request, session, workshop, chain, exc.errors)
+    return _answer(request, session, workshop, chain)
+
+
+@router.post("/live/next", name="live_next")
+def live_next(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+    workshop, chain = access_workshop(session, user, workshop_id)
+    live.do_next(session, workshop)
+    return _answer(request, session, workshop, chain)
+
+
+@router.post("/live/joining/{state}", name="live_joining")
+def live_joining(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, state: str) -> Response:
+    workshop, chain = access_workshop(session, user, workshop_id)
+    if state not in ("open", "lock"):
+        raise NotFound()
+    live.do_joining(session, workshop, state == "open")
+    return _answer(request, session, workshop, chain)
+
+
+@router.post("/live/participants/{participant_id}/remove", name="live_remove")
+def live_remove(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, participant_id: int) -> Response:
+    workshop, chain = access_workshop(session, user, workshop_id)
+    live.do_remove_participant(session, workshop, participant_id, request.app.state.tallies)
+    return _answer(request, session, workshop, chain)

@@ -1,0 +1,87 @@
+"""Joining a workshop from a phone, and recognising the participant afterwards.
+
+A participant is identified by a random token (256 bits) kept in a cookie scoped to one
+workshop and never put in a URL; the database holds only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+
+from server.errors import Invalid, NotFound, clean_text
+from server.i18n import Message, N_
+from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
+from server.workshops import codes
+
+
+def cookie_name(workshop_id: int) -> str:
+    return f"minka_p{workshop_id}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def access_workshop_by_code(session: Session, typed: str) -> Workshop:
+    """The workshop a typed code names, if it has not ended."""
+    code = codes.normalize(typed)
+    if not codes.is_code(code):
+        raise NotFound()
+    workshop = session.exec(select(Workshop).where(Workshop.join_code == code)).first()
+    if workshop is None or workshop.status == WorkshopStatus.ended:
+        raise NotFound()
+    return workshop
+
+
+def access_participant(session: Session, workshop_id: int, token: str | None) -> Participant | None:
+    """The participant behind this workshop's cookie, or None (unknown, removed)."""
+    if not token or len(token) > 100:
+        return None
+    participant = session.exec(select(Participant).where(Participant.token_hash == _hash(token))).first()
+    if participant is None or participant.workshop_id != workshop_id or participant.removed:
+        return None
+    return participant
+
+
+def join_choices(session: Session, workshop: Workshop) -> tuple[list[StakeholderGroup], list[Segment]]:
+    groups = session.exec(
+        select(StakeholderGroup).where(StakeholderGroup.active == True).order_by(StakeholderGroup.position)  # noqa: E712
+    ).all()
+    segments = session.exec(
+        select(Segment).where(Segment.value_chain_id == workshop.value_chain_id).order_by(Segment.position)
+    ).all()
+    return list(groups), list(segments)
+
+
+def check_join(session: Session, workshop: Workshop, data: dict) -> dict:
+    errors: dict = {}
+    clean: dict = {"name": "", "organization": "", "stakeholder_group_id": None, "segment_id": None}
+    if not workshop.joining_open:
+        raise Invalid({"__all__": Message(N_("Joining is closed for this workshop. Ask the facilitator."))})
+    if workshop.attendance in (Attendance.name, Attendance.full):
+        clean["name"] = clean_text(data, "name", errors)
+    if workshop.attendance == Attendance.full:
+        clean["organization"] = clean_text(data, "organization", errors, required=False)
+        groups, segments = join_choices(session, workshop)
+        for field, options in (("stakeholder_group_id", groups), ("segment_id", segments)):
+            raw = str(data.get(field) or "")
+            chosen = next((o.id for o in options if str(o.id) == raw), None)
+            if chosen is None and options:
+                errors[field] = Message(N_("Choose one of the options."))
+            clean[field] = chosen
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def do_join(session: Session, workshop: Workshop, data: dict) -> tuple[Participant, str]:
+    """Make a participant; returns it and the token for its cookie."""
+    clean = check_join(session, workshop, data)
+    token = secrets.token_urlsafe(32)
+    participant = Participant(workshop_id=workshop.id, token_hash=_hash(token), **clean)
+    session.add(participant)
+    session.flush()
+    return participant, token

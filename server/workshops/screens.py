@@ -1,0 +1,136 @@
+"""What the live screens show, rendered once per audience for the hub to hand out.
+
+Audiences: participants' phones (the stage: which activity is open and its cards,
+without anyone's own answers; the results once revealed), the projector (one screen),
+and the facilitator's console (counts, results, the agenda's live state). Each phone
+asks for its own answers separately (``mine``), so the broadcast bytes are the same for
+everyone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from jinja2 import Environment
+from sqlmodel import Session, select
+
+from server.activities.gaps import tally as gap_tally
+from server.activities.kinds import KINDS
+from server.i18n import Translator
+from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
+from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
+from server.workshops import codes
+from server.workshops.live import current_activity, joined_count
+from server.workshops.service import activity_items, agenda_of
+
+MIN_GROUP_SIZE = 3
+
+
+@dataclass
+class LiveView:
+    """Everything a live template may show of a workshop at one moment."""
+
+    workshop: Workshop
+    activity: object | None = None
+    kind: object | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    groups: dict = field(default_factory=dict)
+    results: list = field(default_factory=list)
+    group_results: dict = field(default_factory=dict)
+    disagreement: list = field(default_factory=list)
+    joined: int = 0
+    online: int = 0
+    answered: int = 0
+    agenda: list = field(default_factory=list)
+    spaced_code: str = ""
+    min_group_size: int = MIN_GROUP_SIZE
+
+    @property
+    def gap_title(self) -> dict[int, str]:
+        return {g.id: g.title for g in self.gaps}
+
+    @property
+    def timer_ends(self) -> str:
+        a = self.activity
+        if a is None or a.timer_ends_at is None or a.status != ActivityStatus.open:
+            return ""
+        ends = a.timer_ends_at
+        return ends.isoformat() if ends.tzinfo else ends.isoformat() + "+00:00"
+
+
+def live_view(session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE) -> LiveView:
+    view = LiveView(workshop=workshop, spaced_code=codes.spaced(workshop.join_code or ""), min_group_size=min_group_size)
+    view.joined = joined_count(session, workshop.id)
+    view.online = online
+    view.agenda = agenda_of(session, workshop)
+    activity = current_activity(session, workshop)
+    view.segments = list(session.exec(
+        select(Segment).where(Segment.value_chain_id == workshop.value_chain_id).order_by(Segment.position)
+    ))
+    view.groups = {g.id: g for g in session.exec(select(StakeholderGroup))}
+    if activity is None:
+        return view
+    view.activity, view.kind = activity, KINDS.get(activity.kind)
+    view.gaps = activity_items(session, activity)
+    if activity.kind == "gap_rating":
+        tally = tallies.get(activity.id, workshop.id)
+        order = [g.id for g in view.gaps]
+        view.results = gap_tally.results(tally.overall, order)
+        view.answered = tally.respondents()
+        grouped = gap_tally.group_results(tally, view.min_group_size)
+        view.group_results = {g: r for g, r in grouped.items() if g is not None}
+        by_key = {view.groups[g].key: r for g, r in view.group_results.items() if g in view.groups}
+        if "public" in by_key and "private" in by_key:
+            view.disagreement = gap_tally.disagreement(by_key["public"], by_key["private"])
+    return view
+
+
+class ScreenRenderer:
+    """Renders the hub's messages for one workshop (called at most a few times a second)."""
+
+    def __init__(self, env: Environment, db, tallies, hub, min_group_size: int = MIN_GROUP_SIZE):
+        self.env = env
+        self.min_group_size = min_group_size
+        self.db = db
+        self.tallies = tallies
+        self.hub = hub
+
+    def __call__(self, workshop_id: int, topics: frozenset[str]) -> dict[str, dict[str, str]]:
+        return self.render(workshop_id, topics)
+
+    def render(self, workshop_id: int, topics: frozenset[str]) -> dict[str, dict[str, str]]:
+        with Session(self.db.reader) as session:
+            workshop = session.get(Workshop, workshop_id)
+            if workshop is None:
+                return {}
+            view = live_view(session, workshop, self.tallies, len(self.hub.online(workshop_id)), self.min_group_size)
+        t = Translator(workshop.language)
+        out: dict[str, dict[str, str]] = {PARTICIPANTS: {}, PROJECTOR: {}, CONSOLE: {}}
+        if "stage" in topics:
+            out[PARTICIPANTS]["stage"] = self.html("stage", "participant/_stage.html", view, t)
+        if topics & {"stage", "results"}:
+            revealed = view.activity is not None and view.activity.revealed
+            out[PARTICIPANTS]["results"] = self.html("results", "participant/_results.html", view, t) if revealed else html_message("results", "")
+            out[CONSOLE]["results"] = self.html("console-results", "live/_results.html", view, t)
+        if topics & {"stage", "counts"}:
+            out[CONSOLE]["counts"] = self.html("counts", "live/_counts.html", view, t)
+        if "stage" in topics:
+            out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
+        out[PROJECTOR]["screen"] = self.html("screen", "live/_screen.html", view, t)
+        return out
+
+    def html(self, element_id: str, template: str, view: LiveView, t: Translator) -> str:
+        return html_message(element_id, render_fragment(self.env, template, view, t))
+
+
+def html_message(element_id: str, html: str) -> str:
+    return json.dumps({"t": "html", "id": element_id, "html": html}, ensure_ascii=False)
+
+
+def render_fragment(env: Environment, template: str, view: LiveView, t: Translator, **extra) -> str:
+    return env.get_template(template).render(
+        view=view, t=t, _=t.gettext, gettext=t.gettext, ngettext=t.ngettext, msg=t.message,
+        locale=t.locale, levels=gap_tally.LEVELS, elements=gap_tally.ELEMENTS, **extra,
+    )

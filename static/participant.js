@@ -1,0 +1,167 @@
+// Minka participant page: live updates over one websocket, answers saved as they are
+// chosen. Without this script the page still works: every card is a plain form.
+// An answer shows "Saved" only after the server says it is committed. Unacknowledged
+// answers are kept (also across a reload) and sent again with the same key, which the
+// server counts once.
+(function () {
+  "use strict";
+  var root = document.getElementById("live");
+  if (!root) return;
+  document.documentElement.classList.add("js");
+  var d = root.dataset, ws = null, delay = 1000, removed = false;
+  var store = "minka-pending-" + d.ws;
+  var pending = {};
+  try { pending = JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { pending = {}; }
+
+  function keep() { try { localStorage.setItem(store, JSON.stringify(pending)); } catch (e) {} }
+  function key() {
+    var a = new Uint8Array(12); crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function fmt(text, values) { return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; }); }
+  function stage() { return root.querySelector("[data-activity]"); }
+  function card(gap) { return document.getElementById("gap-" + gap); }
+  function note(c, cls, text) {
+    if (!c) return;
+    c.classList.remove("is-saved", "is-saving", "is-error");
+    c.classList.add(cls);
+    c.querySelector(cls === "is-error" ? ".card-error" : ".saved").textContent = text;
+    if (cls !== "is-error") c.querySelector(".card-error").textContent = "";
+  }
+
+  function progress() {
+    var s = stage();
+    if (!s || s.dataset.mode !== "rating") return;
+    var done = s.querySelectorAll(".gap-card [data-q=seriousness] input:checked").length;
+    var p = s.querySelector(".progress-text");
+    if (p) p.textContent = fmt(d.textProgress, { done: done, total: s.dataset.total });
+  }
+  function dotsLeft(n) {
+    var el = root.querySelector(".dots-left");
+    if (el && n !== null && n !== undefined) el.textContent = fmt(d.textDots, { n: n });
+  }
+
+  function setAnswer(gap, q, v) {
+    var c = card(gap);
+    if (!c) return;
+    if (q === "dots") { var o = c.querySelector("output.dots"); if (o) o.textContent = v; return; }
+    c.querySelectorAll("[data-q=" + q + "] input").forEach(function (i) {
+      i.checked = Array.isArray(v) ? v.indexOf(+i.value) >= 0 : +i.value === +v;
+    });
+  }
+
+  function send(msg) {
+    pending[msg.k] = msg; keep();
+    note(card(msg.g), "is-saving", d.textSaving);
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return; }
+    post(msg);
+  }
+
+  // The websocket is down: the same answer as a plain HTTP post (same idempotency key).
+  function post(msg) {
+    var body = new FormData();
+    body.append("activity", msg.a); body.append("gap", msg.g); body.append("key", msg.k);
+    if (msg.t === "dots") { body.append("dots", msg.v); }
+    else if (msg.q === "segments") { body.append("segments_asked", "1"); msg.v.forEach(function (s) { body.append("segments", s); }); }
+    else { body.append(msg.q, msg.v); }
+    var path = d.post + (msg.t === "dots" ? "/dots" : "/answer");
+    fetch(path, { method: "POST", body: body, credentials: "same-origin",
+                  headers: { "Accept": "application/json", "X-CSRF-Token": d.csrf } })
+      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        var a = (r.acks || [])[0] || {};
+        ack({ ok: r.ok, error: r.error, v: a.v, left: a.left }, msg.k);
+      })
+      .catch(function () { /* still pending: sent again when the socket is back */ });
+  }
+
+  function ack(m, k) {
+    var msg = pending[k || m.k];
+    if (!msg) return;
+    delete pending[k || m.k]; keep();
+    if (m.ok) { note(card(msg.g), "is-saved", d.textSaved); dotsLeft(m.left); if (msg.t === "dots") setAnswer(msg.g, "dots", m.v); }
+    else {
+      note(card(msg.g), "is-error", m.error || "");
+      if (ws && ws.readyState === 1) ws.send(JSON.stringify({ t: "mine", a: msg.a }));
+    }
+    progress();
+  }
+
+  root.addEventListener("change", function (e) {
+    var c = e.target.closest(".gap-card"), f = e.target.closest("[data-q]");
+    if (!c || !f || !stage()) return;
+    var q = f.dataset.q, v;
+    if (q === "segments") {
+      v = Array.prototype.map.call(f.querySelectorAll("input:checked"), function (i) { return +i.value; });
+    } else { v = +e.target.value; }
+    send({ t: "answer", k: key(), a: +stage().dataset.activity, g: +c.dataset.gap, q: q, v: v });
+    progress();
+  });
+
+  root.addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-delta]");
+    if (!b || !stage()) return;
+    e.preventDefault();
+    var c = b.closest(".gap-card"), now = +c.querySelector("output.dots").textContent;
+    var v = Math.max(0, now + (+b.dataset.delta));
+    if (v !== now) send({ t: "dots", k: key(), a: +stage().dataset.activity, g: +c.dataset.gap, v: v });
+  });
+
+  function onMessage(ev) {
+    var m = JSON.parse(ev.data);
+    if (m.t === "html") {
+      var el = document.getElementById(m.id);
+      if (!el) return;
+      el.innerHTML = m.html;
+      var s = stage();
+      // The broadcast stage carries nobody's answers: ask for ours.
+      if (m.id === "stage" && s && s.dataset.state === "open") ws.send(JSON.stringify({ t: "mine", a: +s.dataset.activity }));
+    } else if (m.t === "mine") {
+      var answers = m.answers, spent = 0;
+      Object.keys(answers).forEach(function (g) {
+        Object.keys(answers[g]).forEach(function (q) { setAnswer(g, q, answers[g][q]); if (q === "dots") spent += answers[g][q]; });
+      });
+      Object.keys(pending).forEach(function (k) { var p = pending[k]; if (p.a === m.a) setAnswer(p.g, p.q || "dots", p.v); });
+      var s2 = stage();
+      if (s2 && s2.dataset.mode === "dots") dotsLeft(+s2.dataset.budget - spent);
+      progress();
+    } else if (m.t === "ack") {
+      ack(m);
+    } else if (m.t === "removed") {
+      removed = true;
+      root.innerHTML = "";
+      location.reload();
+    }
+  }
+
+  function offline(on) {
+    var el = root.querySelector(".offline");
+    el.hidden = !on; el.textContent = on ? d.textOffline : "";
+  }
+
+  function connect() {
+    if (removed) return;
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + d.ws);
+    ws.onopen = function () {
+      delay = 1000; offline(false);
+      var s = stage();
+      ws.send(JSON.stringify({ t: "hello", a: s ? +s.dataset.activity : null }));
+      Object.keys(pending).forEach(function (k) { ws.send(JSON.stringify(pending[k])); });
+    };
+    ws.onmessage = onMessage;
+    ws.onclose = function () {
+      offline(true);
+      setTimeout(connect, delay + Math.random() * 500);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+
+  setInterval(function () {
+    root.querySelectorAll(".timer[data-ends]").forEach(function (t) {
+      var left = Math.max(0, Math.round((Date.parse(t.dataset.ends) - Date.now()) / 1000));
+      t.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
+    });
+  }, 1000);
+  setInterval(function () { if (ws && ws.readyState === 1) ws.send("{}"); }, 25000);
+  connect();
+})();

@@ -1,0 +1,70 @@
+// Live screens (console, projector): one websocket, HTML fragments swapped by id,
+// reconnect with backoff, countdown timers. No eval, no inline code (CSP script-src 'self').
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-ws]");
+  if (!root || !window.WebSocket) return;
+  var path = root.getAttribute("data-ws");
+  var badge = document.createElement("p");
+  badge.className = "offline";
+  badge.setAttribute("role", "status");
+  badge.hidden = true;
+  badge.textContent = root.getAttribute("data-offline-text") || "…";
+  document.body.appendChild(badge);
+  var ws = null, tries = 0, ping = null;
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  function tick() {
+    var timers = document.querySelectorAll(".timer[data-ends]");
+    for (var i = 0; i < timers.length; i++) {
+      var raw = timers[i].getAttribute("data-ends").replace(/(\.\d{3})\d+/, "$1");
+      var ends = Date.parse(raw);
+      if (isNaN(ends)) { timers[i].textContent = ""; continue; }
+      var left = Math.max(0, Math.ceil((ends - Date.now()) / 1000));
+      var text = two(Math.floor(left / 60)) + ":" + two(left % 60);
+      if (timers[i].textContent !== text) timers[i].textContent = text;
+      timers[i].classList.toggle("over", left === 0);
+    }
+  }
+
+  function swap(id, html) {
+    var el = id === root.id ? root : document.getElementById(id);
+    if (!el) return;
+    el.innerHTML = html;
+    if (window.htmx) window.htmx.process(el);
+  }
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    try { ws = new WebSocket(proto + location.host + path); } catch (e) { retry(); return; }
+    ws.onopen = function () {
+      tries = 0;
+      badge.hidden = true;
+      ping = setInterval(function () { if (ws.readyState === 1) ws.send("{}"); }, 25000);
+    };
+    ws.onmessage = function (event) {
+      var msg;
+      try { msg = JSON.parse(event.data); } catch (e) { return; }
+      if (msg && msg.t === "html" && typeof msg.id === "string") {
+        swap(msg.id, String(msg.html || ""));
+        tick();
+      }
+    };
+    ws.onclose = function () {
+      clearInterval(ping);
+      ws = null;
+      retry();
+    };
+  }
+
+  function retry() {
+    badge.hidden = false;
+    var delay = Math.min(30000, 1000 * Math.pow(2, tries++));
+    setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+  }
+
+  connect();
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,593 @@
+"""Integrity of live voting under concurrency, retries, closing and removal.
+
+What ``DESIGN.md`` ("Data that must hold", "Real time") promises, checked through the
+real single writer on the real database (SQLite file, or PostgreSQL when
+MINKA_TEST_DATABASE_URL is set): one ballot per participant and question, a retry never
+counts twice and an acknowledged vote is never lost, a dot budget holds whatever
+arrives at once, and the live in-memory tally always equals a recount of the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlmodel import Session, func, select
+
+from server.activities.gaps.service import do_answer, do_dots, recount
+from server.db import transaction
+from server.errors import Invalid
+from server.models import Activity, DotVote, Gap, GapAnswer, Receipt, Segment, StakeholderGroup, Workshop
+from server.workshops import live
+from server.workshops.participants import do_join
+from server.workshops.service import agenda_of, do_add_activity, do_create_workshop
+from tests import factories
+
+CLOSED = "This activity is closed; your answer was not saved."
+GONE = "You are no longer part of this workshop."
+NOT_OPEN = "This activity is not open."
+DOTS_LEFT = "You have only %(n)s dots left."
+AT_MOST = "At most %(n)s dots on one gap."
+BUDGET, MOST = 5, 3
+
+
+# --- arranging ----------------------------------------------------------------------
+
+
+@dataclass
+class Base:
+    """Per test: the facilitator, a chain with 3 gaps and 3 segments, 3 stakeholder groups."""
+
+    app: object
+    owner: object
+    chain: object
+    gap_ids: list[int]
+    segment_ids: list[int]
+    group_ids: list[int]
+
+
+@dataclass
+class Room:
+    workshop_id: int
+    rating_id: int  # diagnosis: seriousness, relevance, segments
+    dots_id: int  # dot voting, budget 5, at most 3 on a gap
+    participants: list[int] = field(default_factory=list)
+
+
+ENV: Base | None = None  # for the state machine (a unittest-style TestCase gets no fixture arguments)
+
+
+def _forget_all_tallies(app) -> None:
+    # Ids restart after the tables are emptied (PostgreSQL RESTART IDENTITY, SQLite rowids),
+    # so a tally an earlier test left in the session-wide app would pose as a new activity's.
+    tallies = app.state.tallies
+    for workshop_id in set(tallies._workshop_of.values()):
+        tallies.forget_workshop(workshop_id)
+
+
+@pytest.fixture(autouse=True)
+def base(app, db, users):
+    global ENV
+    _forget_all_tallies(app)
+    factories.reference_lists(db)
+    db.add(StakeholderGroup(key="academia", name_es="Academia", name_en="Academia", position=2))
+    db.commit()
+    chain = factories.chain(db, users.a)
+    gaps = db.exec(select(Gap.id).where(Gap.value_chain_id == chain.id).order_by(Gap.position)).all()
+    segments = db.exec(select(Segment.id).where(Segment.value_chain_id == chain.id).order_by(Segment.position)).all()
+    groups = db.exec(select(StakeholderGroup.id).order_by(StakeholderGroup.position)).all()
+    assert len(gaps) == 3 and len(segments) == 3 and len(groups) == 3
+    app.state.writer.start()
+    ENV = Base(app, users.a, chain, list(gaps), list(segments), list(groups))
+    try:
+        yield ENV
+    finally:
+        ENV = None
+        app.state.writer.stop()
+        _forget_all_tallies(app)
+
+
+def facilitator(app):
+    """A transaction as a facilitator's request has one (on the writer engine, hub attached)."""
+    return transaction(app.state.db.writer, {"hub": app.state.hub})
+
+
+def join(app, room: Room, group_id: int, segment_id: int, name: str = "Ana") -> int:
+    with facilitator(app) as s:
+        workshop = s.get(Workshop, room.workshop_id)
+        participant, _token = do_join(s, workshop, {
+            "name": name, "organization": "", "stakeholder_group_id": str(group_id), "segment_id": str(segment_id),
+        })
+        pid = participant.id
+    room.participants.append(pid)
+    return pid
+
+
+def open_activity(app, room: Room, activity_id: int) -> None:
+    with facilitator(app) as s:
+        live.do_open(s, s.get(Workshop, room.workshop_id), s.get(Activity, activity_id))
+
+
+def close_activity(app, room: Room, activity_id: int) -> None:
+    with facilitator(app) as s:
+        live.do_close(s, s.get(Workshop, room.workshop_id), s.get(Activity, activity_id))
+
+
+def remove(app, room: Room, participant_id: int) -> None:
+    with facilitator(app) as s:
+        live.do_remove_participant(s, s.get(Workshop, room.workshop_id), participant_id, app.state.tallies)
+
+
+def arrange(base: Base, *, participants: int = 3, open_: str | None = "rating") -> Room:
+    """A fresh workshop: the diagnosis template's rating activity plus a dots activity;
+    participants joined (groups and segments in turn); one activity opened and its live
+    tally primed, as the facilitator's console does, so later writes move it."""
+    app = base.app
+    with facilitator(app) as s:
+        workshop = do_create_workshop(s, base.owner, base.chain, {
+            "title": "Taller", "date": "2026-12-01", "language": "es", "attendance": "full",
+            "template": "diagnosis", "region": "Cusco",
+        })
+        rating = agenda_of(s, workshop)[0]
+        assert rating.settings["mode"] == "rating" and rating.settings["ask_segments"]
+        dots = do_add_activity(s, base.chain, workshop, {
+            "kind": "gap_rating", "title": "Puntos", "mode": "dots",
+            "dot_budget": str(BUDGET), "dot_max_per_item": str(MOST),
+        }, [str(g) for g in base.gap_ids])
+        room = Room(workshop.id, rating.id, dots.id)
+    for n in range(participants):
+        join(app, room, base.group_ids[n % len(base.group_ids)], base.segment_ids[n % len(base.segment_ids)], f"P{n}")
+    if open_ is not None:
+        open_activity(app, room, room.rating_id if open_ == "rating" else room.dots_id)
+    for activity_id in (room.rating_id, room.dots_id):
+        app.state.tallies.get(activity_id, room.workshop_id)
+    return room
+
+
+# --- acting -------------------------------------------------------------------------
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+def submit(app, work):
+    """One write through the single writer, from a private event loop (as a request would)."""
+    return anyio.run(app.state.writer.submit, work)
+
+
+def submit_all(app, works: list) -> list:
+    """Writes submitted at once from one event loop: acks, or the exceptions raised."""
+    async def go():
+        return await asyncio.gather(*(app.state.writer.submit(w) for w in works), return_exceptions=True)
+
+    return anyio.run(go)
+
+
+def answer(app, room: Room, participant_id: int, gap_id: int, question: str, raw, k: str):
+    tallies = app.state.tallies
+    return submit(app, lambda s: do_answer(s, tallies, participant_id, room.rating_id, gap_id, question, raw, k))
+
+
+def dots(app, room: Room, participant_id: int, gap_id: int, raw, k: str):
+    tallies = app.state.tallies
+    return submit(app, lambda s: do_dots(s, tallies, participant_id, room.dots_id, gap_id, raw, k))
+
+
+def refusal(exc: BaseException) -> tuple:
+    assert isinstance(exc, Invalid), repr(exc)
+    message = exc.errors["__all__"]
+    return message.msgid, message.params
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def live_and_recount(app, room: Room, activity_id: int) -> tuple[dict, dict]:
+    live_tally = app.state.tallies.get(activity_id, room.workshop_id).snapshot()
+    with Session(app.state.db.reader) as s:
+        fresh = recount(s, activity_id).snapshot()
+    return live_tally, fresh
+
+
+def assert_tally_is_recount(app, room: Room) -> None:
+    for activity_id in (room.rating_id, room.dots_id):
+        live_tally, fresh = live_and_recount(app, room, activity_id)
+        assert live_tally == fresh, f"activity {activity_id}: live tally differs from the recount"
+
+
+def stored_answers(app, activity_id: int) -> dict:
+    with Session(app.state.db.reader) as s:
+        rows = s.exec(select(GapAnswer).where(GapAnswer.activity_id == activity_id)).all()
+        return {(r.participant_id, r.gap_id, r.question): frozenset(r.segments) if r.question == "segments" else r.value
+                for r in rows}
+
+
+def stored_dots(app, activity_id: int) -> dict:
+    with Session(app.state.db.reader) as s:
+        rows = s.exec(select(DotVote).where(DotVote.activity_id == activity_id)).all()
+        return {(r.participant_id, r.gap_id): r.dots for r in rows}
+
+
+def receipts(app, participant_id: int) -> int:
+    with Session(app.state.db.reader) as s:
+        return s.exec(select(func.count()).select_from(Receipt).where(Receipt.participant_id == participant_id)).one()
+
+
+# --- 2. identical and competing votes -------------------------------------------------
+
+
+def test_twenty_identical_concurrent_votes_store_one(app, base):
+    room = arrange(base, participants=2)
+    p, gap = room.participants[0], base.gap_ids[1]
+    tallies, k = app.state.tallies, key()
+    work = lambda s: do_answer(s, tallies, p, room.rating_id, gap, "seriousness", "4", k)  # noqa: E731
+
+    acks = submit_all(app, [work] * 20)
+
+    assert all(not isinstance(a, BaseException) for a in acks), acks
+    assert sorted(a.duplicate for a in acks) == [False] + [True] * 19
+    assert stored_answers(app, room.rating_id) == {(p, gap, "seriousness"): 4}
+    assert receipts(app, p) == 1
+    live_tally, fresh = live_and_recount(app, room, room.rating_id)
+    assert live_tally["overall"][gap]["seriousness"] == {4: 1}
+    assert live_tally["respondents"] == 1
+    assert live_tally == fresh
+
+
+def test_twenty_competing_votes_from_threads_keep_one_row_and_the_last_wins(app, base):
+    room = arrange(base, participants=2)
+    p, gap = room.participants[1], base.gap_ids[0]
+    tallies = app.state.tallies
+    ran: list[int] = []  # values in the order the writer committed them
+    start = threading.Barrier(20)
+
+    def vote(n: int):
+        value = n % 5 + 1
+
+        def work(s):
+            ack = do_answer(s, tallies, p, room.rating_id, gap, "seriousness", value, key())
+            ran.append(value)
+            return ack
+
+        start.wait()
+        return submit(app, work)
+
+    with ThreadPoolExecutor(20) as pool:
+        acks = list(pool.map(vote, range(20)))
+
+    assert all(not a.duplicate for a in acks) and len(ran) == 20
+    assert stored_answers(app, room.rating_id) == {(p, gap, "seriousness"): ran[-1]}
+    assert receipts(app, p) == 20
+    live_tally, fresh = live_and_recount(app, room, room.rating_id)
+    assert live_tally["overall"][gap]["seriousness"] == {ran[-1]: 1}
+    assert live_tally == fresh
+
+
+# --- 3. the dot budget ----------------------------------------------------------------
+
+
+def test_fifty_concurrent_dot_spends_never_exceed_the_budget(app, base):
+    room = arrange(base, participants=2, open_="dots")
+    p, tallies = room.participants[0], app.state.tallies
+    rng = random.Random(2026)
+    ran: list[tuple[int, int, bool]] = []  # (gap, dots, accepted) in the writer's order
+
+    def spend(gap: int, n: int):
+        def work(s):
+            try:
+                ack = do_dots(s, tallies, p, room.dots_id, gap, n, key())
+            except Invalid:
+                ran.append((gap, n, False))
+                raise
+            ran.append((gap, n, True))
+            return ack
+        return work
+
+    wanted = [(rng.choice(base.gap_ids), rng.randint(1, 3)) for _ in range(50)]
+    outcomes = submit_all(app, [spend(g, n) for g, n in wanted])
+
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert refused, "a budget of 5 with up to 9 dots asked must refuse some"
+    for exc in refused:
+        msgid, params = refusal(exc)
+        assert msgid == DOTS_LEFT and "dots left" in msgid and 0 <= params["n"] < 3
+    stored = stored_dots(app, room.dots_id)
+    assert 0 < sum(stored.values()) <= BUDGET
+    # Replayed one by one in the writer's order, the same spends are accepted and refused.
+    spent: dict[int, int] = {}
+    for gap, n, accepted in ran:
+        assert accepted == (sum(spent.values()) - spent.get(gap, 0) + n <= BUDGET)
+        if accepted:
+            spent[gap] = n
+    assert len(ran) == 50
+    assert stored == {(p, gap): n for gap, n in spent.items()}
+    for ack in outcomes:
+        if not isinstance(ack, BaseException):
+            assert 0 <= ack.dots_left <= BUDGET
+    live_tally, fresh = live_and_recount(app, room, room.dots_id)
+    assert sum(c["dots"] for c in live_tally["overall"].values()) == sum(stored.values())
+    assert live_tally == fresh
+
+
+# --- 5. closing ----------------------------------------------------------------------
+
+
+def test_a_closed_activity_refuses_votes_but_acknowledges_retries_of_saved_ones(app, base):
+    room = arrange(base, participants=2)
+    p, gap = room.participants[0], base.gap_ids[2]
+    saved_key = key()
+    assert not answer(app, room, p, gap, "seriousness", 3, saved_key).duplicate
+    before = stored_answers(app, room.rating_id)
+    tally_before = app.state.tallies.get(room.rating_id, room.workshop_id).snapshot()
+
+    close_activity(app, room, room.rating_id)
+
+    with pytest.raises(Invalid) as refused:
+        answer(app, room, p, gap, "seriousness", 5, key())
+    assert refusal(refused.value) == (CLOSED, {})
+    with pytest.raises(Invalid) as refused_new:
+        answer(app, room, room.participants[1], gap, "specialization", 2, key())
+    assert refusal(refused_new.value) == (CLOSED, {})
+    # The phone that was told "saved" before the close retries: it must hear "saved" again.
+    retry = answer(app, room, p, gap, "seriousness", 3, saved_key)
+    assert retry.duplicate
+    assert stored_answers(app, room.rating_id) == before == {(p, gap, "seriousness"): 3}
+    assert receipts(app, p) == 1 and receipts(app, room.participants[1]) == 0
+    assert app.state.tallies.get(room.rating_id, room.workshop_id).snapshot() == tally_before
+    assert_tally_is_recount(app, room)
+
+    # Reopened, it takes votes again.
+    open_activity(app, room, room.rating_id)
+    assert not answer(app, room, p, gap, "seriousness", 5, key()).duplicate
+    assert stored_answers(app, room.rating_id) == {(p, gap, "seriousness"): 5}
+    assert_tally_is_recount(app, room)
+
+
+# --- 6. removing a participant ---------------------------------------------------------
+
+
+def test_a_removed_participant_is_refused_and_no_longer_counts(app, base):
+    room = arrange(base, participants=3)
+    gone, stays = room.participants[0], room.participants[1]
+    gap = base.gap_ids[0]
+    answer(app, room, gone, gap, "seriousness", 1, key())
+    answer(app, room, gone, gap, "segments", [base.segment_ids[0]], key())
+    answer(app, room, stays, gap, "seriousness", 5, key())
+    open_activity(app, room, room.dots_id)
+    dots(app, room, gone, gap, 3, key())
+    dots(app, room, stays, gap, 1, key())
+    open_activity(app, room, room.rating_id)
+    assert app.state.tallies.get(room.rating_id, room.workshop_id).snapshot()["respondents"] == 2
+
+    remove(app, room, gone)
+
+    with pytest.raises(Invalid) as refused:
+        answer(app, room, gone, gap, "seriousness", 2, key())
+    assert refusal(refused.value) == (GONE, {})
+    assert stored_answers(app, room.rating_id) == {(stays, gap, "seriousness"): 5}
+    assert stored_dots(app, room.dots_id) == {(stays, gap): 1}
+    rating_live, rating_fresh = live_and_recount(app, room, room.rating_id)
+    assert rating_live == rating_fresh
+    assert rating_live["respondents"] == 1 and rating_live["overall"][gap]["seriousness"] == {5: 1}
+    assert rating_live["overall"][gap]["segment_answers"] == 0
+    dots_live, dots_fresh = live_and_recount(app, room, room.dots_id)
+    assert dots_live == dots_fresh and dots_live["overall"][gap]["dots"] == 1
+
+
+def test_a_vote_racing_the_removal_of_its_participant_does_not_count(app, base):
+    """The facilitator removes someone while their phone's vote is in the writer's batch.
+
+    Whatever the order, once both have committed the removed participant has no answer
+    left: either the vote was refused, or it committed first and the removal deleted it.
+    """
+    room = arrange(base, participants=2)
+    gone, gap = room.participants[0], base.gap_ids[0]
+    answer(app, room, gone, gap, "seriousness", 2, key())
+    tallies = app.state.tallies
+    vote = lambda s: do_answer(s, tallies, gone, room.rating_id, base.gap_ids[1], "seriousness", 4, key())  # noqa: E731
+
+    with ThreadPoolExecutor(1) as pool:
+        with facilitator(app) as s:
+            live.do_remove_participant(s, s.get(Workshop, room.workshop_id), gone, tallies)
+            pending = pool.submit(submit, app, vote)
+            wait([pending], timeout=0.3)  # SQLite: waits for the removal; PostgreSQL: may commit first
+        try:
+            outcome = pending.result(timeout=30)
+        except Invalid as exc:
+            outcome = exc
+
+    assert not any(p == gone for p, _, _ in stored_answers(app, room.rating_id)), (
+        f"the removed participant's answer was stored and counts (the vote got {outcome!r})"
+    )
+    assert_tally_is_recount(app, room)
+
+
+# --- 4. a stateful model of a live session ----------------------------------------------
+
+
+@dataclass
+class Sent:
+    """A write a phone sent, kept so that it can be sent again with its key."""
+
+    kind: str  # "answer" or "dots"
+    participant: int
+    gap: int
+    question: str
+    raw: object
+    key: str
+
+
+class LiveSession(RuleBasedStateMachine):
+    """Participants join, vote, change votes, retry, spend dots, get removed; the
+    facilitator closes and reopens. The model says what each write must get back and
+    what the database must hold; the live tally must always equal a recount."""
+
+    @initialize()
+    def new_workshop(self):
+        self.base = ENV
+        self.app = self.base.app
+        self.room = arrange(self.base, participants=0)
+        self.status = {self.room.rating_id: "open", self.room.dots_id: "pending"}
+        self.answers: dict[tuple[int, int, str], object] = {}
+        self.dots: dict[tuple[int, int], int] = {}
+        self.removed: set[int] = set()
+        self.committed: set[str] = set()
+        self.sent: list[Sent] = []
+
+    # -- helpers --
+
+    def active(self) -> list[int]:
+        return [p for p in self.room.participants if p not in self.removed]
+
+    def send(self, message: Sent) -> tuple:
+        """Send, compare with what the model expects, and update the model."""
+        expected = self.expect(message)
+        tallies, room = self.app.state.tallies, self.room
+        if message.kind == "answer":
+            work = lambda s: do_answer(  # noqa: E731
+                s, tallies, message.participant, room.rating_id, message.gap, message.question, message.raw, message.key)
+        else:
+            work = lambda s: do_dots(s, tallies, message.participant, room.dots_id, message.gap, message.raw, message.key)  # noqa: E731
+        try:
+            ack = submit(self.app, work)
+        except Invalid as exc:
+            got = ("refused", *refusal(exc))
+        else:
+            got = ("duplicate",) if ack.duplicate else ("ok",)
+        assert got == expected, message
+        if got == ("ok",):
+            self.committed.add(message.key)
+            if message.kind == "answer":
+                value = frozenset(message.raw) if message.question == "segments" else int(message.raw)
+                self.answers[(message.participant, message.gap, message.question)] = value
+            else:
+                self.dots[(message.participant, message.gap)] = int(message.raw)
+        return got
+
+    def expect(self, message: Sent) -> tuple:
+        if message.key in self.committed:
+            return ("duplicate",)
+        if message.participant in self.removed:
+            return ("refused", GONE, {})
+        activity = self.room.rating_id if message.kind == "answer" else self.room.dots_id
+        if self.status[activity] != "open":
+            return ("refused", CLOSED, {})
+        if message.kind == "dots":
+            n = int(message.raw)
+            if n > MOST:
+                return ("refused", AT_MOST, {"n": MOST})
+            mine = {g: d for (p, g), d in self.dots.items() if p == message.participant}
+            others = sum(mine.values()) - mine.get(message.gap, 0)
+            if others + n > BUDGET:
+                return ("refused", DOTS_LEFT, {"n": BUDGET - others})
+        return ("ok",)
+
+    def value(self, question: str, v: int, segments: set[int]):
+        if question == "seriousness":
+            return 1 + v % 5
+        if question == "specialization":
+            return v % 4
+        return sorted(self.base.segment_ids[i] for i in segments)
+
+    # -- rules --
+
+    @rule(group=st.integers(0, 2), segment=st.integers(0, 2))
+    def join(self, group, segment):
+        join(self.app, self.room, self.base.group_ids[group], self.base.segment_ids[segment])
+
+    @precondition(lambda self: self.room.participants)
+    @rule(who=st.integers(0, 50), gap=st.integers(0, 2), question=st.sampled_from(["seriousness", "specialization", "segments"]),
+          v=st.integers(0, 19), segments=st.sets(st.integers(0, 2)))
+    def vote(self, who, gap, question, v, segments):
+        participant = self.room.participants[who % len(self.room.participants)]
+        message = Sent("answer", participant, self.base.gap_ids[gap], question, self.value(question, v, segments), key())
+        self.sent.append(message)
+        self.send(message)
+
+    @precondition(lambda self: self.answers)
+    @rule(which=st.integers(0, 50), v=st.integers(0, 19), segments=st.sets(st.integers(0, 2)))
+    def change_vote(self, which, v, segments):
+        participant, gap, question = sorted(self.answers)[which % len(self.answers)]
+        message = Sent("answer", participant, gap, question, self.value(question, v, segments), key())
+        self.sent.append(message)
+        self.send(message)
+
+    @precondition(lambda self: self.sent)
+    @rule(which=st.integers(0, 50))
+    def retry(self, which):
+        message = self.sent[which % len(self.sent)]
+        was_committed = message.key in self.committed
+        answers, spent = dict(self.answers), dict(self.dots)
+        got = self.send(message)
+        if was_committed:
+            assert got == ("duplicate",)
+            assert (self.answers, self.dots) == (answers, spent)
+
+    @precondition(lambda self: self.room.participants)
+    @rule(who=st.integers(0, 50), gap=st.integers(0, 2), n=st.integers(0, MOST + 1))
+    def spend_dots(self, who, gap, n):
+        participant = self.room.participants[who % len(self.room.participants)]
+        message = Sent("dots", participant, self.base.gap_ids[gap], "dots", n, key())
+        self.sent.append(message)
+        self.send(message)
+
+    @rule(dots_activity=st.booleans())
+    def close(self, dots_activity):
+        activity = self.room.dots_id if dots_activity else self.room.rating_id
+        try:
+            close_activity(self.app, self.room, activity)
+        except Invalid as exc:
+            assert self.status[activity] != "open"
+            assert refusal(exc) == (NOT_OPEN, {})
+        else:
+            assert self.status[activity] == "open"
+            self.status[activity] = "closed"
+
+    @rule(dots_activity=st.booleans())
+    def reopen(self, dots_activity):
+        activity = self.room.dots_id if dots_activity else self.room.rating_id
+        open_activity(self.app, self.room, activity)
+        for other, status in self.status.items():
+            if status == "open":
+                self.status[other] = "closed"  # one activity open at a time
+        self.status[activity] = "open"
+
+    @precondition(lambda self: self.active())
+    @rule(who=st.integers(0, 50))
+    def remove(self, who):
+        participant = self.active()[who % len(self.active())]
+        remove(self.app, self.room, participant)
+        self.removed.add(participant)
+        self.answers = {k: v for k, v in self.answers.items() if k[0] != participant}
+        self.dots = {k: v for k, v in self.dots.items() if k[0] != participant}
+
+    # -- invariants --
+
+    @invariant()
+    def live_tally_is_the_recount(self):
+        assert_tally_is_recount(self.app, self.room)
+
+    @invariant()
+    def database_holds_the_model(self):
+        assert stored_answers(self.app, self.room.rating_id) == self.answers
+        assert stored_dots(self.app, self.room.dots_id) == self.dots
+        with Session(self.app.state.db.reader) as s:
+            statuses = dict(s.exec(select(Activity.id, Activity.status).where(Activity.workshop_id == self.room.workshop_id)).all())
+        assert {a: str(st_) for a, st_ in statuses.items()} == self.status
+
+
+LiveSession.TestCase.settings = settings(
+    max_examples=15, stateful_step_count=25, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestLiveSession = LiveSession.TestCase
