@@ -42,8 +42,10 @@ def get_read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
-ReadSession = Annotated[Session, Depends(get_read_session)]
+# scope="function": the transaction commits when the route returns, before the response
+# is sent, so a browser that follows a redirect always finds what was saved.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def optional_user(request: Request, session: DbSession) -> User | None:

@@ -12,7 +12,6 @@ import re
 import socket
 import threading
 import time
-import warnings
 from pathlib import Path
 
 import pytest
@@ -58,17 +57,10 @@ def live_server(app):
     sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets",
-        timeout_graceful_shutdown=5,
+        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
+        ws_per_message_deflate=False, timeout_graceful_shutdown=5,
     )
-    with warnings.catch_warnings():
-        # server/cli.py serves with ws="websockets", which uvicorn >= 0.36 deprecates in
-        # favour of "websockets-sansio"; both should move together. Loading the config here,
-        # in the main thread, keeps any other warning an error that pytest reports.
-        warnings.filterwarnings(
-            "ignore", r"The `websockets` implementation is deprecated", uvicorn.config.UvicornDeprecationWarning
-        )
-        config.load()
+    config.load()  # in the main thread: any warning is an error pytest reports
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
     thread.start()
