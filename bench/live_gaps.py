@@ -249,7 +249,8 @@ class Phone:
     index: int
     token: str
     ws: object = None
-    stage: asyncio.Future | None = None
+    hello: asyncio.Future | None = None  # resolved by the "mine" reply, the last answer to hello
+    got_stage: bool = False
     results_text: str | None = None
     results_at: float = 0.0  # arrival of the last results message
     results_messages: int = 0
@@ -314,8 +315,10 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
                 phone.results_messages += 1
                 stats.results_messages += 1
             elif kind == "html" and element == "stage":
-                if phone.stage is not None and not phone.stage.done():
-                    phone.stage.set_result(now)
+                phone.got_stage = True
+            elif kind == "mine":
+                if phone.hello is not None and not phone.hello.done():
+                    phone.hello.set_result(now)
             elif kind == "error":
                 error = str(data.get("error"))
                 stats.server_errors[error] = stats.server_errors.get(error, 0) + 1
@@ -324,20 +327,22 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
     except Exception as exc:  # noqa: BLE001 - counted, not fatal
         phone.errors.append(repr(exc))
     finally:
-        if phone.stage is not None and not phone.stage.done():
-            phone.stage.set_exception(ConnectionError(phone.errors[-1] if phone.errors else "closed"))
+        if phone.hello is not None and not phone.hello.done():
+            phone.hello.set_exception(ConnectionError(phone.errors[-1] if phone.errors else "closed"))
 
 
 async def connect_phone(phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats,
                         readers: list) -> None:
-    phone.stage = asyncio.get_running_loop().create_future()
+    phone.hello = asyncio.get_running_loop().create_future()
     phone.ws = await websockets.connect(
         url, origin=origin, additional_headers={"Cookie": f"{cookie}={phone.token}"},
         open_timeout=60, close_timeout=10, ping_interval=None, max_size=2**22, max_queue=None,
     )
     readers.append(asyncio.create_task(read_phone(phone, stats)))
     await phone.ws.send(json.dumps({"t": "hello", "a": activity_id}))
-    await asyncio.wait_for(phone.stage, 60)
+    # The server answers hello with the current texts (stage, results), then "mine". Wait
+    # for "mine": a phone that got no stage before it is counted, not waited for forever.
+    await asyncio.wait_for(phone.hello, 60)
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event, every: float = 0.01) -> None:
@@ -412,9 +417,10 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     await asyncio.sleep(1.0)  # hub ticks for the presence counts settle
     report["server_rss_connected_kib"] = rss_kib(pid)
     report["phones_connected"] = len(connected)
-    report["server_sockets"] = socket_fds(pid) - sockets_idle
+    report["server_sockets"] = held = socket_fds(pid) - sockets_idle
+    report["phones_without_stage_at_hello"] = sum(1 for p in connected if not p.got_stage)
     grown = report["server_rss_connected_kib"] - report["server_rss_idle_kib"]
-    report["server_kib_per_connection"] = round(grown / len(connected), 1) if connected else None
+    report["server_kib_per_connection"] = round(grown / held, 1) if held > 0 else None
     log(f"{len(connected)} phones connected in {report['connect_seconds']} s; "
         f"server RSS {report['server_rss_connected_kib'] / 1024:.1f} MiB "
         f"(~{report['server_kib_per_connection']} KiB per connection)")
@@ -431,6 +437,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     vote_end = vote_start + args.seconds
     cpu_server_0, cpu_client_0, threads_0 = cpu_seconds(pid), self_cpu(), thread_cpu(pid)
     wall_0 = time.perf_counter()
+    results_0 = stats.results_messages
     log(f"voting for {args.seconds} s at {args.rate}/s (each phone every {interval:.2f} s)")
     senders = [asyncio.create_task(send_answers(p, i / args.rate, interval, vote_start, vote_end, room, stats))
                for i, p in enumerate(connected)]
@@ -440,6 +447,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     while stats.pending and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
     acks_done = time.perf_counter()
+    results_1 = stats.results_messages
     cpu_server_1, cpu_client_1, threads_1 = cpu_seconds(pid), self_cpu(), thread_cpu(pid)
     lag_stop.set()
     await lag_task
@@ -470,6 +478,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         client_cpu_seconds=round(cpu_client_1 - cpu_client_0, 2),
         client_cpu_percent_of_one_core=round(100 * (cpu_client_1 - cpu_client_0) / elapsed, 1),
         results_messages_received=stats.results_messages,
+        results_per_phone_per_second=round((results_1 - results_0) / len(connected) / (acks_done - wall_0), 2),
         results_message_bytes=(stats.results_bytes // stats.results_messages) if stats.results_messages else None,
     )
     log(f"acks {stats.acked}/{stats.sent}: p50 {report['ack_p50_ms']} ms, p99 {report['ack_p99_ms']} ms, "
@@ -585,7 +594,9 @@ def print_report(report: dict) -> None:
         ("client CPU in vote phase (s, % of one core)", ("client_cpu_seconds", "client_cpu_percent_of_one_core")),
         ("client send lag p99 / max (ms)", ("client_send_lag_p99_ms", "client_send_lag_max_ms")),
         ("client loop lag p99 / max (ms)", ("client_loop_lag_p99_ms", "client_loop_lag_max_ms")),
+        ("results messages per phone per second in vote", "results_per_phone_per_second"),
         ("results messages received / bytes each", ("results_messages_received", "results_message_bytes")),
+        ("phones that got no stage in answer to hello", "phones_without_stage_at_hello"),
     ]
     print()
     for label, key in rows:

@@ -85,7 +85,12 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     app.state.hub = hub = Hub(backend=backend, interval=settings.broadcast_interval)
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.tallies = tallies = GapTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
-    hub.renderer = ScreenRenderer(app.state.templates, app.state.db, tallies, hub, settings.min_group_size)
+    # The address participants open: the setting, else the one the console was opened at.
+    app.state.public_base = settings.base_url
+    hub.renderer = ScreenRenderer(
+        app.state.templates, app.state.db, tallies, hub, settings.min_group_size,
+        join_base=lambda: app.state.public_base or "",
+    )
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
         lambda workshop_id, topics, local: None if local or "results" not in topics else tallies.forget_workshop(workshop_id)

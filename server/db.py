@@ -102,7 +102,7 @@ def transaction(engine: Engine, info: dict | None = None) -> Iterator[Session]:
 def insert_ignore(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already exists. True when a row was added."""
     statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1  # psycopg 3 forgets it on close
 
 
 def upsert(session: Session, table, values: dict, keys: list[str], update: list[str]) -> None:

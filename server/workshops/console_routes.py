@@ -17,11 +17,14 @@ router = APIRouter(prefix="/workshops/{workshop_id}")
 
 
 def _context(request: Request, session, workshop, chain, **extra) -> dict:
+    if not request.app.state.public_base:
+        request.app.state.public_base = str(request.base_url)
     online = len(request.app.state.hub.online(workshop.id))
     view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
     return {
         "view": view, "workshop": workshop, "chain": chain, "join_url": join_url(request, workshop.join_code),
-        "participants": live.participants_of(session, workshop), **extra,
+        "participants": live.participants_of(session, workshop),
+        "join_base": request.app.state.public_base, **extra,
     }
 
 

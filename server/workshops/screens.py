@@ -90,8 +90,9 @@ def live_view(session: Session, workshop: Workshop, tallies, online: int, min_gr
 class ScreenRenderer:
     """Renders the hub's messages for one workshop (called at most a few times a second)."""
 
-    def __init__(self, env: Environment, db, tallies, hub, min_group_size: int = MIN_GROUP_SIZE):
+    def __init__(self, env: Environment, db, tallies, hub, min_group_size: int = MIN_GROUP_SIZE, join_base=lambda: ""):
         self.env = env
+        self.join_base = join_base
         self.min_group_size = min_group_size
         self.db = db
         self.tallies = tallies
@@ -118,7 +119,8 @@ class ScreenRenderer:
             out[CONSOLE]["counts"] = self.html("counts", "live/_counts.html", view, t)
         if "stage" in topics:
             out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
-        out[PROJECTOR]["screen"] = self.html("screen", "live/_screen.html", view, t)
+        screen = render_fragment(self.env, "live/_screen.html", view, t, join_base=self.join_base())
+        out[PROJECTOR]["screen"] = html_message("screen", screen)
         return out
 
     def html(self, element_id: str, template: str, view: LiveView, t: Translator) -> str:

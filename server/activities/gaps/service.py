@@ -115,7 +115,7 @@ def _seen(session: Session, participant_id: int, key: str) -> bool:
 
 
 def _participant(session: Session, participant_id: int) -> Participant:
-    participant = session.get(Participant, participant_id)
+    participant = session.get(Participant, participant_id, with_for_update=True)  # waits for a removal in progress (PostgreSQL)
     if participant is None:
         raise _refuse(N_("You are no longer part of this workshop."))
     return participant
