@@ -23,6 +23,7 @@ from server.web import is_htmx, make_environment, render, safe_next, secure_cook
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.writer.start()
@@ -33,9 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.writer._thread is None:
             app.state.db.dispose()
 
-    app = FastAPI(
-        title="Minka", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
-    )
+    app = FastAPI(title="Minka", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.secret = settings.resolved_secret_key()
     app.state.db = Database(settings)
@@ -54,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
-    from server.valuechains.routes import router as valuechains_router
     from server.realtime.ws import router as ws_router
+    from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
@@ -88,12 +87,18 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     # The address participants open: the setting, else the one the console was opened at.
     app.state.public_base = settings.base_url
     hub.renderer = ScreenRenderer(
-        app.state.templates, app.state.db, tallies, hub, settings.min_group_size,
+        app.state.templates,
+        app.state.db,
+        tallies,
+        hub,
+        settings.min_group_size,
         join_base=lambda: app.state.public_base or "",
     )
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
-        lambda workshop_id, topics, local: None if local or "results" not in topics else tallies.forget_workshop(workshop_id)
+        lambda workshop_id, topics, local: (
+            None if local or "results" not in topics else tallies.forget_workshop(workshop_id)
+        )
     )
 
 
@@ -111,13 +116,16 @@ def _meta_router() -> APIRouter:
         response = RedirectResponse(safe_next(next), status_code=303)
         if code in LOCALES:
             response.set_cookie(
-                LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", httponly=True,
+                LANG_COOKIE,
+                code,
+                max_age=365 * 86400,
+                samesite="lax",
+                httponly=True,
                 secure=secure_cookies(request),
             )
         return response
 
     return router
-
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -137,9 +145,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.csrf_token = csrf.token_for(app.state.secret, cookie)
         response = await call_next(request)
         if fresh:
-            response.set_cookie(
-                csrf.COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
-            )
+            response.set_cookie(csrf.COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -165,9 +171,7 @@ def _install_error_pages(app: FastAPI) -> None:
     def error_page(request: Request, status: int, headers: dict | None = None):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"status": status}, status_code=status, headers=headers)
-        return render(
-            request, "error.html", {"status": status}, status_code=status, headers=headers
-        )
+        return render(request, "error.html", {"status": status}, status_code=status, headers=headers)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):

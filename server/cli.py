@@ -143,7 +143,10 @@ def db_current() -> None:
 def db_revision(
     message: Annotated[str, typer.Option("--message", "-m", help="What the revision changes.")],
     autogenerate: Annotated[
-        bool, typer.Option("--autogenerate/--empty", help="Compare the models with the database, or write an empty revision.")
+        bool,
+        typer.Option(
+            "--autogenerate/--empty", help="Compare the models with the database, or write an empty revision."
+        ),
     ] = True,
 ) -> None:
     """For developers: write a new revision in migrations/versions.
@@ -180,9 +183,7 @@ def user_create(
     email: Annotated[str, typer.Argument(help="E-mail address; the login.")],
     name: Annotated[str, typer.Option(help="Full name, as other facilitators see it.")],
     admin: Annotated[bool, typer.Option("--admin", help="May manage accounts and reference lists.")] = False,
-    password: Annotated[
-        str | None, typer.Option(help="The password, for scripts; asked twice when left out.")
-    ] = None,
+    password: Annotated[str | None, typer.Option(help="The password, for scripts; asked twice when left out.")] = None,
 ) -> None:
     """Create a facilitator account."""
     from server.auth.service import do_create_user

@@ -27,8 +27,7 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         default=None,
-        description="Signs tokens. When unset, one is generated on first run and kept in "
-        "DATA_DIR/.minka-secret.",
+        description="Signs tokens. When unset, one is generated on first run and kept in DATA_DIR/.minka-secret.",
     )
     data_dir: Path = Field(default=Path("."), description="Where the secret file is kept.")
     base_url: str | None = Field(

@@ -44,9 +44,7 @@ class Database:
             event.listen(self.writer, "begin", _sqlite_begin_immediate)
             event.listen(self.reader, "begin", _sqlite_begin_deferred)
         else:
-            self.writer = self.reader = create_engine(
-                url, pool_pre_ping=True, pool_size=10, max_overflow=20
-            )
+            self.writer = self.reader = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
     def dispose(self) -> None:
         self.writer.dispose()
@@ -102,7 +100,9 @@ def transaction(engine: Engine, info: dict | None = None) -> Iterator[Session]:
 def insert_ignore(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already exists. True when a row was added."""
     statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
-    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1  # psycopg 3 forgets it on close
+    return (
+        session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1
+    )  # psycopg 3 forgets it on close
 
 
 def upsert(session: Session, table, values: dict, keys: list[str], update: list[str]) -> None:

@@ -87,17 +87,25 @@ def _chain(session: Session, owner: User, spec: dict, created: Counter) -> Value
 
 def _library(session: Session, chain: ValueChain, areas: dict[str, WorkArea], created: Counter) -> None:
     items = [
-        (library.GAPS, gap["key"], {
-            "title": gap["es"],
-            "description": GAPS[gap["key"]].description,
-            "mechanisms": "\n".join(GAPS[gap["key"]].mechanisms),
-        })
+        (
+            library.GAPS,
+            gap["key"],
+            {
+                "title": gap["es"],
+                "description": GAPS[gap["key"]].description,
+                "mechanisms": "\n".join(GAPS[gap["key"]].mechanisms),
+            },
+        )
         for gap in method()["gaps"]
     ] + [
-        (library.ACTION_LINES, line["key"], {
-            "title": line["es"],
-            "work_area_id": str(areas[line["work_area"]].id) if line["work_area"] in areas else "",
-        })
+        (
+            library.ACTION_LINES,
+            line["key"],
+            {
+                "title": line["es"],
+                "work_area_id": str(areas[line["work_area"]].id) if line["work_area"] in areas else "",
+            },
+        )
         for line in method()["action_lines"]
     ]
     for kind, key, data in items:
@@ -119,9 +127,13 @@ def _workshop(
     workshop = session.exec(query).first()
     if workshop is None:
         data = {
-            "title": spec.title, "region": spec.region, "town": spec.town,
+            "title": spec.title,
+            "region": spec.region,
+            "town": spec.town,
             "date": (today + dt.timedelta(days=spec.days_ahead)).isoformat(),
-            "language": "es", "attendance": "full", "template": spec.template,
+            "language": "es",
+            "attendance": "full",
+            "template": spec.template,
         }
         workshop = do_create_workshop(session, user, chain, data)
         created["workshops"] += 1

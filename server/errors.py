@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 
 
 class Invalid(Exception):
@@ -30,9 +30,7 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def clean_text(
-    data: dict, field: str, errors: dict, *, required: bool = True, max_length: int = 200
-) -> str:
+def clean_text(data: dict, field: str, errors: dict, *, required: bool = True, max_length: int = 200) -> str:
     """Strip a text field and record a message in ``errors`` when it is missing or too long."""
     value = str(data.get(field) or "").strip()
     if required and not value:

@@ -29,7 +29,14 @@ def user(db: Session, email: str, name: str = "Someone", *, admin: bool = False)
     return u
 
 
-def chain(db: Session, owner: User, name: str = "Café", segments: str = "Productores\nCooperativas\nExportadores", gaps: int = 3, action_lines: int = 3) -> ValueChain:
+def chain(
+    db: Session,
+    owner: User,
+    name: str = "Café",
+    segments: str = "Productores\nCooperativas\nExportadores",
+    gaps: int = 3,
+    action_lines: int = 3,
+) -> ValueChain:
     c = do_create_chain(db, owner, {"name": name, "product": "café", "regions": "Cusco, Puno", "segments": segments})
     for n in range(gaps):
         library.do_add_item(db, c, library.GAPS, {"title": f"Brecha {n + 1}", "mechanisms": "Capacitación"})
@@ -39,11 +46,22 @@ def chain(db: Session, owner: User, name: str = "Café", segments: str = "Produc
     return c
 
 
-def workshop(db: Session, owner: User, c: ValueChain, template: str = "prioritization", title: str = "Taller") -> Workshop:
-    w = do_create_workshop(db, owner, c, {
-        "title": title, "date": dt.date(2026, 12, 1).isoformat(), "language": "es",
-        "attendance": "full", "template": template, "region": "Cusco",
-    })
+def workshop(
+    db: Session, owner: User, c: ValueChain, template: str = "prioritization", title: str = "Taller"
+) -> Workshop:
+    w = do_create_workshop(
+        db,
+        owner,
+        c,
+        {
+            "title": title,
+            "date": dt.date(2026, 12, 1).isoformat(),
+            "language": "es",
+            "attendance": "full",
+            "template": template,
+            "region": "Cusco",
+        },
+    )
     db.commit()
     return w
 

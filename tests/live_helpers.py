@@ -43,7 +43,9 @@ def room(app, db, owner, *, template: str = "diagnosis", open_first: bool = True
 
     gap_ids = [g.id for g in activity_items(db, activity)]
     groups = {g.key: g.id for g in db.exec(select(StakeholderGroup))}
-    segments = [s.id for s in db.exec(select(Segment).where(Segment.value_chain_id == chain.id).order_by(Segment.position))]
+    segments = [
+        s.id for s in db.exec(select(Segment).where(Segment.value_chain_id == chain.id).order_by(Segment.position))
+    ]
     return Room(workshop.id, activity.id, workshop.join_code, gap_ids, groups, segments)
 
 
@@ -58,7 +60,12 @@ def join(client: TestClient, r: Room, group: str = "public", name: str = "Ana") 
     assert response.status_code == 303, response.text
     response = client.post(
         f"/join/{r.code}",
-        data={"name": name, "stakeholder_group_id": r.group_ids[group], "segment_id": r.segment_ids[0], "csrf_token": token},
+        data={
+            "name": name,
+            "stakeholder_group_id": r.group_ids[group],
+            "segment_id": r.segment_ids[0],
+            "csrf_token": token,
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

@@ -21,7 +21,11 @@ def test_passwords_are_stored_as_argon2_hashes(users):
 def test_login_sets_a_httponly_samesite_cookie_and_logout_revokes_it(app, users, db):
     with TestClient(app) as c:
         token = csrf_token(c)
-        response = c.post("/login", data={"email": "A@Example.org ", "password": factories.PASSWORD, "csrf_token": token}, follow_redirects=False)
+        response = c.post(
+            "/login",
+            data={"email": "A@Example.org ", "password": factories.PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert response.status_code == 303
         cookie = response.headers["set-cookie"]
         assert "minka_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -38,16 +42,28 @@ def test_login_sets_a_httponly_samesite_cookie_and_logout_revokes_it(app, users,
 def test_cookie_is_secure_over_https(app, users):
     with TestClient(app, base_url="https://testserver") as c:
         token = csrf_token(c)
-        response = c.post("/login", data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token}, follow_redirects=False)
+        response = c.post(
+            "/login",
+            data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert "Secure" in response.headers["set-cookie"]
 
 
 def test_wrong_password_gets_a_translated_message(client, users):
     token = csrf_token(client)
-    response = client.post("/login", data={"email": users.a.email, "password": "nope", "csrf_token": token}, headers={"Accept-Language": "es"})
+    response = client.post(
+        "/login",
+        data={"email": users.a.email, "password": "nope", "csrf_token": token},
+        headers={"Accept-Language": "es"},
+    )
     assert response.status_code == 422
     assert "Correo o contraseña incorrectos" in response.text
-    response = client.post("/login", data={"email": users.a.email, "password": "nope", "csrf_token": token}, headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": users.a.email, "password": "nope", "csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
     assert "Wrong e-mail or password" in response.text
 
 
@@ -63,7 +79,11 @@ def test_login_is_rate_limited(app, users):
             assert codes[:3] == [422, 422, 422]
             assert codes[3:] == [429, 429]
             # Even the right password waits: the limit is per account and per address.
-            right = c.post("/login", data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token}, follow_redirects=False)
+            right = c.post(
+                "/login",
+                data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token},
+                follow_redirects=False,
+            )
             assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     finally:
         app.state.settings.login_attempts_per_minute = 1000
@@ -82,7 +102,16 @@ def test_disabled_account_cannot_log_in(app, users, db):
 def test_login_redirects_only_to_this_site(app, users):
     with TestClient(app) as c:
         token = csrf_token(c)
-        response = c.post("/login", data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token, "next": "https://evil.example/"}, follow_redirects=False)
+        response = c.post(
+            "/login",
+            data={
+                "email": users.a.email,
+                "password": factories.PASSWORD,
+                "csrf_token": token,
+                "next": "https://evil.example/",
+            },
+            follow_redirects=False,
+        )
         assert response.headers["location"].endswith("/chains")
 
 
@@ -90,13 +119,20 @@ def test_changing_password_logs_out_every_session(app, users, db):
     with TestClient(app) as first, TestClient(app) as second:
         login(first, users.a.email)
         token = login(second, users.a.email)
-        response = second.post("/account/password", data={"current_password": factories.PASSWORD, "password": "a brand new one", "csrf_token": token}, follow_redirects=False)
+        response = second.post(
+            "/account/password",
+            data={"current_password": factories.PASSWORD, "password": "a brand new one", "csrf_token": token},
+            follow_redirects=False,
+        )
         assert response.status_code == 303
         assert first.get("/chains", follow_redirects=False).status_code == 303
         login(first, users.a.email, "a brand new one")
 
 
 def test_short_new_password_is_refused(client_a):
-    response = client_a.post("/account/password", data={"current_password": factories.PASSWORD, "password": "short", "csrf_token": client_a.csrf})
+    response = client_a.post(
+        "/account/password",
+        data={"current_password": factories.PASSWORD, "password": "short", "csrf_token": client_a.csrf},
+    )
     assert response.status_code == 422
     assert client_a.get("/chains").status_code == 200

@@ -137,8 +137,14 @@ def test_inconsistent_changes_are_rejected_without_changing_anything():
         tally.apply_dots(1, 5, 1, 2, 0)
     with pytest.raises(ValueError):
         tally.apply_answer(1, 5, 2, "seriousness", None, 3)  # unknown gap
-    for question, value in [("seriousness", 0), ("seriousness", 6), ("diversification", 4),
-                            ("global_context", True), ("segments", [1]), ("mood", 1)]:
+    for question, value in [
+        ("seriousness", 0),
+        ("seriousness", 6),
+        ("diversification", 4),
+        ("global_context", True),
+        ("segments", [1]),
+        ("mood", 1),
+    ]:
         with pytest.raises(ValueError):
             tally.apply_answer(1, 5, 1, question, None, value)
     with pytest.raises(ValueError):
@@ -206,11 +212,11 @@ _values = {
     **{element: st.none() | st.integers(0, 3) for element in ELEMENTS},
 }
 _answer_ops = st.sampled_from(QUESTIONS).flatmap(
-    lambda q: st.tuples(st.just("answer"), st.sampled_from(PARTICIPANTS), st.sampled_from(GAPS),
-                        st.just(q), _values[q])
+    lambda q: st.tuples(st.just("answer"), st.sampled_from(PARTICIPANTS), st.sampled_from(GAPS), st.just(q), _values[q])
 )
-_dot_ops = st.tuples(st.just("dots"), st.sampled_from(PARTICIPANTS), st.sampled_from(GAPS),
-                     st.just("dots"), st.integers(0, 5))
+_dot_ops = st.tuples(
+    st.just("dots"), st.sampled_from(PARTICIPANTS), st.sampled_from(GAPS), st.just("dots"), st.integers(0, 5)
+)
 _groups = st.lists(st.none() | st.integers(1, 3), min_size=len(PARTICIPANTS), max_size=len(PARTICIPANTS))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -61,7 +60,7 @@ def test_translations_keep_their_placeholders():
 class _TextFinder(HTMLParser):
     """Collects literal text and user-facing attribute values left in a template."""
 
-    ATTRS = {"title", "alt", "placeholder", "aria-label"}
+    ATTRS = frozenset({"title", "alt", "placeholder", "aria-label"})
 
     def __init__(self):
         super().__init__()
@@ -96,7 +95,9 @@ def _literal_words(source: str) -> list[str]:
     return words
 
 
-@pytest.mark.parametrize("template", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.html")))
+@pytest.mark.parametrize(
+    "template", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.html"))
+)
 def test_no_literal_text_outside_the_catalog(template):
     assert _literal_words((ROOT / template).read_text()) == []
 

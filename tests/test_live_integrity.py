@@ -104,9 +104,16 @@ def facilitator(app):
 def join(app, room: Room, group_id: int, segment_id: int, name: str = "Ana") -> int:
     with facilitator(app) as s:
         workshop = s.get(Workshop, room.workshop_id)
-        participant, _token = do_join(s, workshop, {
-            "name": name, "organization": "", "stakeholder_group_id": str(group_id), "segment_id": str(segment_id),
-        })
+        participant, _token = do_join(
+            s,
+            workshop,
+            {
+                "name": name,
+                "organization": "",
+                "stakeholder_group_id": str(group_id),
+                "segment_id": str(segment_id),
+            },
+        )
         pid = participant.id
     room.participants.append(pid)
     return pid
@@ -133,16 +140,34 @@ def arrange(base: Base, *, participants: int = 3, open_: str | None = "rating") 
     tally primed, as the facilitator's console does, so later writes move it."""
     app = base.app
     with facilitator(app) as s:
-        workshop = do_create_workshop(s, base.owner, base.chain, {
-            "title": "Taller", "date": "2026-12-01", "language": "es", "attendance": "full",
-            "template": "diagnosis", "region": "Cusco",
-        })
+        workshop = do_create_workshop(
+            s,
+            base.owner,
+            base.chain,
+            {
+                "title": "Taller",
+                "date": "2026-12-01",
+                "language": "es",
+                "attendance": "full",
+                "template": "diagnosis",
+                "region": "Cusco",
+            },
+        )
         rating = agenda_of(s, workshop)[0]
         assert rating.settings["mode"] == "rating" and rating.settings["ask_segments"]
-        dots = do_add_activity(s, base.chain, workshop, {
-            "kind": "gap_rating", "title": "Puntos", "mode": "dots",
-            "dot_budget": str(BUDGET), "dot_max_per_item": str(MOST),
-        }, [str(g) for g in base.gap_ids])
+        dots = do_add_activity(
+            s,
+            base.chain,
+            workshop,
+            {
+                "kind": "gap_rating",
+                "title": "Puntos",
+                "mode": "dots",
+                "dot_budget": str(BUDGET),
+                "dot_max_per_item": str(MOST),
+            },
+            [str(g) for g in base.gap_ids],
+        )
         room = Room(workshop.id, rating.id, dots.id)
     for n in range(participants):
         join(app, room, base.group_ids[n % len(base.group_ids)], base.segment_ids[n % len(base.segment_ids)], f"P{n}")
@@ -167,6 +192,7 @@ def submit(app, work):
 
 def submit_all(app, works: list) -> list:
     """Writes submitted at once from one event loop: acks, or the exceptions raised."""
+
     async def go():
         return await asyncio.gather(*(app.state.writer.submit(w) for w in works), return_exceptions=True)
 
@@ -208,8 +234,10 @@ def assert_tally_is_recount(app, room: Room) -> None:
 def stored_answers(app, activity_id: int) -> dict:
     with Session(app.state.db.reader) as s:
         rows = s.exec(select(GapAnswer).where(GapAnswer.activity_id == activity_id)).all()
-        return {(r.participant_id, r.gap_id, r.question): frozenset(r.segments) if r.question == "segments" else r.value
-                for r in rows}
+        return {
+            (r.participant_id, r.gap_id, r.question): frozenset(r.segments) if r.question == "segments" else r.value
+            for r in rows
+        }
 
 
 def stored_dots(app, activity_id: int) -> dict:
@@ -291,6 +319,7 @@ def test_fifty_concurrent_dot_spends_never_exceed_the_budget(app, base):
                 raise
             ran.append((gap, n, True))
             return ack
+
         return work
 
     wanted = [(rng.choice(base.gap_ids), rng.randint(1, 3)) for _ in range(50)]
@@ -453,11 +482,21 @@ class LiveSession(RuleBasedStateMachine):
         """Send, compare with what the model expects, and update the model."""
         expected = self.expect(message)
         tallies, room = self.app.state.tallies, self.room
-        if message.kind == "answer":
-            work = lambda s: do_answer(  # noqa: E731
-                s, tallies, message.participant, room.rating_id, message.gap, message.question, message.raw, message.key)
-        else:
-            work = lambda s: do_dots(s, tallies, message.participant, room.dots_id, message.gap, message.raw, message.key)  # noqa: E731
+
+        def work(s):
+            if message.kind == "answer":
+                return do_answer(
+                    s,
+                    tallies,
+                    message.participant,
+                    room.rating_id,
+                    message.gap,
+                    message.question,
+                    message.raw,
+                    message.key,
+                )
+            return do_dots(s, tallies, message.participant, room.dots_id, message.gap, message.raw, message.key)
+
         try:
             ack = submit(self.app, work)
         except Invalid as exc:
@@ -506,11 +545,18 @@ class LiveSession(RuleBasedStateMachine):
         join(self.app, self.room, self.base.group_ids[group], self.base.segment_ids[segment])
 
     @precondition(lambda self: self.room.participants)
-    @rule(who=st.integers(0, 50), gap=st.integers(0, 2), question=st.sampled_from(["seriousness", "specialization", "segments"]),
-          v=st.integers(0, 19), segments=st.sets(st.integers(0, 2)))
+    @rule(
+        who=st.integers(0, 50),
+        gap=st.integers(0, 2),
+        question=st.sampled_from(["seriousness", "specialization", "segments"]),
+        v=st.integers(0, 19),
+        segments=st.sets(st.integers(0, 2)),
+    )
     def vote(self, who, gap, question, v, segments):
         participant = self.room.participants[who % len(self.room.participants)]
-        message = Sent("answer", participant, self.base.gap_ids[gap], question, self.value(question, v, segments), key())
+        message = Sent(
+            "answer", participant, self.base.gap_ids[gap], question, self.value(question, v, segments), key()
+        )
         self.sent.append(message)
         self.send(message)
 
@@ -582,12 +628,17 @@ class LiveSession(RuleBasedStateMachine):
         assert stored_answers(self.app, self.room.rating_id) == self.answers
         assert stored_dots(self.app, self.room.dots_id) == self.dots
         with Session(self.app.state.db.reader) as s:
-            statuses = dict(s.exec(select(Activity.id, Activity.status).where(Activity.workshop_id == self.room.workshop_id)).all())
+            statuses = dict(
+                s.exec(select(Activity.id, Activity.status).where(Activity.workshop_id == self.room.workshop_id)).all()
+            )
         assert {a: str(st_) for a, st_ in statuses.items()} == self.status
 
 
 LiveSession.TestCase.settings = settings(
-    max_examples=15, stateful_step_count=25, deadline=None, database=None,
+    max_examples=15,
+    stateful_step_count=25,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestLiveSession = LiveSession.TestCase

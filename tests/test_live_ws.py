@@ -30,7 +30,7 @@ class Reader:
         try:
             while True:
                 self.messages.put(json.loads(self.ws.receive_text()))
-        except Exception as exc:  # noqa: BLE001 - closed
+        except Exception as exc:
             self.messages.put({"t": "closed", "error": repr(exc)})
 
     def until(self, predicate, timeout: float = 5.0) -> dict:
@@ -55,7 +55,15 @@ def test_answer_is_acknowledged_and_a_dropped_phone_resynchronizes(app, db, user
             assert f'data-activity="{r.activity_id}"' in stage["html"]
             send(ws, t="answer", k="key-000001", a=r.activity_id, g=r.gap_ids[1], q="seriousness", v=5)
             ack = reader.until(lambda m: m["t"] == "ack")
-            assert ack == {"t": "ack", "k": "key-000001", "ok": True, "g": r.gap_ids[1], "q": "seriousness", "v": 5, "left": None}
+            assert ack == {
+                "t": "ack",
+                "k": "key-000001",
+                "ok": True,
+                "g": r.gap_ids[1],
+                "q": "seriousness",
+                "v": 5,
+                "left": None,
+            }
             send(ws, t="answer", k="key-000002", a=r.activity_id, g=r.gap_ids[1], q="seriousness", v=9)
             assert reader.until(lambda m: m["t"] == "ack")["ok"] is False
         # The connection dropped. A new one gets the stage and this phone's own answers.
@@ -76,13 +84,25 @@ def test_phones_follow_the_facilitator_without_reloading(app, db, users):
             reader = Reader(ws)
             send(ws, t="hello", a=None)
             assert 'data-state="waiting"' in reader.until(lambda m: m.get("id") == "stage")["html"]
-            facilitator.post(f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/open", data={"csrf_token": token})
-            assert 'data-state="open"' in reader.until(lambda m: m.get("id") == "stage" and "data-state" in m["html"], 3)["html"]
-            facilitator.post(f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/reveal", data={"csrf_token": token})
+            facilitator.post(
+                f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/open", data={"csrf_token": token}
+            )
+            assert (
+                'data-state="open"'
+                in reader.until(lambda m: m.get("id") == "stage" and "data-state" in m["html"], 3)["html"]
+            )
+            facilitator.post(
+                f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/reveal", data={"csrf_token": token}
+            )
             results = reader.until(lambda m: m.get("id") == "results" and m["html"], 3)
             assert "results-phone" in results["html"]
-            facilitator.post(f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/close", data={"csrf_token": token})
-            assert 'data-state="closed"' in reader.until(lambda m: m.get("id") == "stage" and 'data-state="closed"' in m["html"], 3)["html"]
+            facilitator.post(
+                f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/close", data={"csrf_token": token}
+            )
+            assert (
+                'data-state="closed"'
+                in reader.until(lambda m: m.get("id") == "stage" and 'data-state="closed"' in m["html"], 3)["html"]
+            )
 
 
 def test_console_and_projector_see_votes_live(app, db, users):

@@ -35,7 +35,9 @@ def test_code_typed_with_spaces_works_and_a_wrong_code_says_so(app, db, users):
     with TestClient(app) as phone:
         token = csrf_of(phone.get("/").text)
         spaced = f"{r.code[:3]} {r.code[3:]}"
-        assert phone.post("/join", data={"code": spaced, "csrf_token": token}, follow_redirects=False).status_code == 303
+        assert (
+            phone.post("/join", data={"code": spaced, "csrf_token": token}, follow_redirects=False).status_code == 303
+        )
         wrong = phone.post("/join", data={"code": "000000", "csrf_token": token}, headers={"Accept-Language": "es"})
         assert wrong.status_code == 422
         assert "Ningún taller abierto tiene este código" in wrong.text
@@ -69,7 +71,10 @@ def test_failed_join_attempts_are_rate_limited(app, db, users):
     room(app, db, users.a)
     with TestClient(app) as phone:
         token = csrf_of(phone.get("/").text)
-        codes = [phone.post("/join", data={"code": f"{n:06d}", "csrf_token": token}).status_code for n in range(100001, 100026)]
+        codes = [
+            phone.post("/join", data={"code": f"{n:06d}", "csrf_token": token}).status_code
+            for n in range(100001, 100026)
+        ]
         assert codes[:20] == [422] * 20
         assert 429 in codes[20:]
 
@@ -81,8 +86,16 @@ def test_answer_without_javascript_and_a_late_answer_is_refused(app, db, users):
         page = phone.get(f"/p/{r.workshop_id}").text
         key = re.search(r'name="key" value="([^"]+)"', page).group(1)
         token = csrf_of(page)
-        form = {"activity": r.activity_id, "gap": r.gap_ids[0], "key": key, "seriousness": "4", "specialization": "3",
-                "segments_asked": "1", "segments": [str(r.segment_ids[0]), str(r.segment_ids[2])], "csrf_token": token}
+        form = {
+            "activity": r.activity_id,
+            "gap": r.gap_ids[0],
+            "key": key,
+            "seriousness": "4",
+            "specialization": "3",
+            "segments_asked": "1",
+            "segments": [str(r.segment_ids[0]), str(r.segment_ids[2])],
+            "csrf_token": token,
+        }
         response = phone.post(f"/p/{r.workshop_id}/answer", data=form)
         assert response.status_code == 200 and "?saved=" in str(response.url)
         card = BeautifulSoup(response.text, "html.parser").select_one(f"#gap-{r.gap_ids[0]}")
@@ -91,7 +104,9 @@ def test_answer_without_javascript_and_a_late_answer_is_refused(app, db, users):
         phone.post(f"/p/{r.workshop_id}/answer", data=form)
         rows = db.exec(select(GapAnswer)).all()
         assert sorted((a.question, a.value, a.segments) for a in rows) == [
-            ("segments", None, sorted([r.segment_ids[0], r.segment_ids[2]])), ("seriousness", 4, []), ("specialization", 3, [])
+            ("segments", None, sorted([r.segment_ids[0], r.segment_ids[2]])),
+            ("seriousness", 4, []),
+            ("specialization", 3, []),
         ]
 
         client_fac = TestClient(app)
@@ -99,9 +114,14 @@ def test_answer_without_javascript_and_a_late_answer_is_refused(app, db, users):
             from tests.conftest import login
 
             ftoken = login(client_fac, users.a.email)
-            client_fac.post(f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/close", data={"csrf_token": ftoken})
-        late = phone.post(f"/p/{r.workshop_id}/answer", data={**form, "key": "another-key-123", "seriousness": "1"},
-                          headers={"Accept-Language": "en"})
+            client_fac.post(
+                f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/close", data={"csrf_token": ftoken}
+            )
+        late = phone.post(
+            f"/p/{r.workshop_id}/answer",
+            data={**form, "key": "another-key-123", "seriousness": "1"},
+            headers={"Accept-Language": "en"},
+        )
         assert late.status_code == 422
         assert "This activity is closed; your answer was not saved." in late.text
     db.expunge_all()
@@ -118,10 +138,17 @@ def test_a_participant_of_one_workshop_cannot_use_another(app, db, users):
         token = join(phone, r1)
         # No cookie for workshop 2: its page sends the phone to join it, and a post is refused.
         assert phone.get(f"/p/{w2.id}", follow_redirects=False).headers["location"].endswith(f"/join/{w2.join_code}")
-        response = phone.post(f"/p/{w2.id}/answer", data={"activity": 1, "gap": r1.gap_ids[0], "key": "k" * 12, "seriousness": 3, "csrf_token": token},
-                              headers={"Accept": "application/json"})
+        response = phone.post(
+            f"/p/{w2.id}/answer",
+            data={"activity": 1, "gap": r1.gap_ids[0], "key": "k" * 12, "seriousness": 3, "csrf_token": token},
+            headers={"Accept": "application/json"},
+        )
         assert response.status_code == 403
         # The facilitator's controls are not a participant's.
-        control = phone.post(f"/workshops/{r1.workshop_id}/live/activities/{r1.activity_id}/close", data={"csrf_token": token}, follow_redirects=False)
+        control = phone.post(
+            f"/workshops/{r1.workshop_id}/live/activities/{r1.activity_id}/close",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
         assert control.status_code == 303 and "/login" in control.headers["location"]
     assert db.exec(select(GapAnswer)).all() == []

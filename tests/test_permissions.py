@@ -35,12 +35,12 @@ def world(db, users):
     participant = Participant(workshop_id=workshop.id, token_hash="0" * 64, name="Ana")
     db.add(participant)
     db.commit()
+    from sqlmodel import select
+
+    from server.models import StakeholderGroup, WorkArea
     from server.valuechains.library import ACTION_LINES, GAPS, items_of
     from server.valuechains.service import segments_of
     from server.workshops.service import agenda_of
-
-    from server.models import StakeholderGroup, WorkArea
-    from sqlmodel import select
 
     return {
         "chain_id": chain.id,
@@ -131,7 +131,9 @@ def test_admin_sees_every_chain(client_admin, world):
 def test_shared_chain_is_visible_and_editable_by_the_facilitator_it_is_shared_with(client_a, client_b, users, world):
     chain = world["chain_id"]
     assert client_b.get(f"/chains/{chain}").status_code == 404
-    response = client_a.post(f"/chains/{chain}/shares", data={"email": users.b.email, "csrf_token": client_a.csrf}, follow_redirects=False)
+    response = client_a.post(
+        f"/chains/{chain}/shares", data={"email": users.b.email, "csrf_token": client_a.csrf}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert client_b.get(f"/chains/{chain}").status_code == 200
     assert client_b.get(f"/workshops/{world['workshop_id']}").status_code == 200
@@ -147,8 +149,9 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(client_a, db):
     assert response.status_code == 403
     response = client_a.post("/chains/new", data={"name": "Cacao", "csrf_token": "0" * 64})
     assert response.status_code == 403
-    from server.models import ValueChain
     from sqlmodel import select
+
+    from server.models import ValueChain
 
     assert db.exec(select(ValueChain)).all() == []
 

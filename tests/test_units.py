@@ -91,9 +91,17 @@ def test_safe_next_stays_on_this_site():
 
 def test_gap_rating_settings_are_checked():
     errors: dict = {}
-    clean = GAP_RATING.check_settings({"mode": "dots", "dot_budget": "5", "dot_max_per_item": "2", "ask_relevance": "on"}, errors)
+    clean = GAP_RATING.check_settings(
+        {"mode": "dots", "dot_budget": "5", "dot_max_per_item": "2", "ask_relevance": "on"}, errors
+    )
     assert errors == {}
-    assert clean == {"mode": "dots", "ask_relevance": True, "ask_segments": False, "dot_budget": 5, "dot_max_per_item": 2}
+    assert clean == {
+        "mode": "dots",
+        "ask_relevance": True,
+        "ask_segments": False,
+        "dot_budget": 5,
+        "dot_max_per_item": 2,
+    }
     errors = {}
     GAP_RATING.check_settings({"mode": "dots", "dot_budget": "2", "dot_max_per_item": "3"}, errors)
     assert set(errors) == {"dot_max_per_item"}

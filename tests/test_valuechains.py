@@ -26,8 +26,13 @@ def test_chain_list_shows_only_own_chains(client_a, users, db, htmx):
 def test_create_chain_with_segments(client_a, db):
     response = client_a.post(
         "/chains/new",
-        data={"name": "Tejidos de camélidos", "product": "fibra de alpaca", "regions": "Puno, Cusco, Puno",
-              "segments": "Criadores\n\nEsquila\nHilandería", "csrf_token": client_a.csrf},
+        data={
+            "name": "Tejidos de camélidos",
+            "product": "fibra de alpaca",
+            "regions": "Puno, Cusco, Puno",
+            "segments": "Criadores\n\nEsquila\nHilandería",
+            "csrf_token": client_a.csrf,
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -37,8 +42,11 @@ def test_create_chain_with_segments(client_a, db):
 
 
 def test_invalid_chain_shows_message_next_to_field_and_saves_nothing(client_a, db, htmx):
-    response = client_a.post("/chains/new", data={"name": "  ", "product": "x" * 201, "csrf_token": client_a.csrf},
-                             headers={**htmx, "Accept-Language": "es"})
+    response = client_a.post(
+        "/chains/new",
+        data={"name": "  ", "product": "x" * 201, "csrf_token": client_a.csrf},
+        headers={**htmx, "Accept-Language": "es"},
+    )
     assert response.status_code == 422
     page = soup(response)
     assert "obligatorio" in page.select_one("#err-name").get_text()
@@ -52,7 +60,12 @@ def test_segments_add_rename_reorder_remove(client_a, users, db):
     hx = {"HX-Request": "true", "HX-Target": "segments"}
     response = client_a.post(base, data={"name": "Cuatro", "csrf_token": client_a.csrf}, headers=hx)
     assert response.status_code == 200
-    assert [li.select_one("input[name=name]")["value"] for li in soup(response).select("#segments li")] == ["Uno", "Dos", "Tres", "Cuatro"]
+    assert [li.select_one("input[name=name]")["value"] for li in soup(response).select("#segments li")] == [
+        "Uno",
+        "Dos",
+        "Tres",
+        "Cuatro",
+    ]
 
     segs = segments_of(db, chain)
     client_a.post(f"{base}/{segs[3].id}/move/up", data={"csrf_token": client_a.csrf}, headers=hx)
@@ -66,8 +79,11 @@ def test_segments_add_rename_reorder_remove(client_a, users, db):
 
 def test_duplicate_segment_name_is_refused(client_a, users, db):
     chain = factories.chain(db, users.a, segments="Uno\nDos")
-    response = client_a.post(f"/chains/{chain.id}/segments", data={"name": "dos", "csrf_token": client_a.csrf},
-                             headers={"HX-Request": "true", "HX-Target": "segments", "Accept-Language": "en"})
+    response = client_a.post(
+        f"/chains/{chain.id}/segments",
+        data={"name": "dos", "csrf_token": client_a.csrf},
+        headers={"HX-Request": "true", "HX-Target": "segments", "Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert "already has a segment" in response.text
     assert len(segments_of(db, chain)) == 2
@@ -79,8 +95,11 @@ def test_segment_in_use_is_kept(client_a, users, db):
     segment = segments_of(db, chain)[0]
     db.add(Participant(workshop_id=workshop.id, token_hash="x" * 64, segment_id=segment.id))
     db.commit()
-    response = client_a.post(f"/chains/{chain.id}/segments/{segment.id}/delete", data={"csrf_token": client_a.csrf},
-                             headers={"Accept-Language": "en"})
+    response = client_a.post(
+        f"/chains/{chain.id}/segments/{segment.id}/delete",
+        data={"csrf_token": client_a.csrf},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert "cannot be removed" in response.text
     assert db.get(Segment, segment.id) is not None
@@ -90,7 +109,9 @@ def test_library_items_keep_their_identity_and_are_archived_when_used(client_a, 
     chain = factories.chain(db, users.a, gaps=2, action_lines=0)
     gap1, gap2 = db.exec(select(Gap).order_by(Gap.position)).all()
     factories.workshop(db, users.a, chain, template="diagnosis")  # uses both gaps
-    response = client_a.post(f"/chains/{chain.id}/library/gaps/{gap1.id}/remove", data={"csrf_token": client_a.csrf}, follow_redirects=False)
+    response = client_a.post(
+        f"/chains/{chain.id}/library/gaps/{gap1.id}/remove", data={"csrf_token": client_a.csrf}, follow_redirects=False
+    )
     assert response.status_code == 303
     db.expunge_all()
     assert db.get(Gap, gap1.id).archived is True
@@ -113,15 +134,22 @@ def test_unused_library_item_is_deleted(client_a, users, db):
 
 def test_add_and_edit_gap_with_mechanisms(client_a, users, db):
     chain = factories.chain(db, users.a, gaps=0, action_lines=0)
-    response = client_a.post(f"/chains/{chain.id}/library/gaps",
-                             data={"title": "Cuellos de botella", "description": "Entre segmentos",
-                                   "mechanisms": "Mesas\n\nClúster", "csrf_token": client_a.csrf},
-                             headers={"HX-Request": "true", "HX-Target": "library-items"})
+    response = client_a.post(
+        f"/chains/{chain.id}/library/gaps",
+        data={
+            "title": "Cuellos de botella",
+            "description": "Entre segmentos",
+            "mechanisms": "Mesas\n\nClúster",
+            "csrf_token": client_a.csrf,
+        },
+        headers={"HX-Request": "true", "HX-Target": "library-items"},
+    )
     assert response.status_code == 200
     gap = db.exec(select(Gap)).one()
     assert gap.mechanisms == ["Mesas", "Clúster"]
-    response = client_a.post(f"/chains/{chain.id}/library/gaps/{gap.id}/edit",
-                             data={"title": "", "csrf_token": client_a.csrf})
+    response = client_a.post(
+        f"/chains/{chain.id}/library/gaps/{gap.id}/edit", data={"title": "", "csrf_token": client_a.csrf}
+    )
     assert response.status_code == 422
     db.expunge_all()
     assert db.get(Gap, gap.id).title == "Cuellos de botella"
@@ -129,8 +157,10 @@ def test_add_and_edit_gap_with_mechanisms(client_a, users, db):
 
 def test_action_line_work_area_must_exist(client_a, users, db):
     chain = factories.chain(db, users.a, gaps=0, action_lines=0)
-    response = client_a.post(f"/chains/{chain.id}/library/action-lines",
-                             data={"title": "Mesa técnica", "work_area_id": "9999", "csrf_token": client_a.csrf})
+    response = client_a.post(
+        f"/chains/{chain.id}/library/action-lines",
+        data={"title": "Mesa técnica", "work_area_id": "9999", "csrf_token": client_a.csrf},
+    )
     assert response.status_code == 422
     assert db.exec(select(ActionLine)).all() == []
 

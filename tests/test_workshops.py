@@ -17,8 +17,17 @@ def soup(response) -> BeautifulSoup:
 
 
 def create(client, chain_id, **fields):
-    data = {"title": "Taller en Quillabamba", "date": "2026-12-03", "language": "es", "attendance": "full",
-            "region": "Cusco", "town": "Quillabamba", "template": "diagnosis", "csrf_token": client.csrf, **fields}
+    data = {
+        "title": "Taller en Quillabamba",
+        "date": "2026-12-03",
+        "language": "es",
+        "attendance": "full",
+        "region": "Cusco",
+        "town": "Quillabamba",
+        "template": "diagnosis",
+        "csrf_token": client.csrf,
+        **fields,
+    }
     return client.post(f"/chains/{chain_id}/workshops/new", data=data, follow_redirects=False)
 
 
@@ -64,10 +73,18 @@ def test_join_codes_are_unique(client_a, users, db):
 
 def test_invalid_workshop_changes_nothing(client_a, users, db, htmx):
     chain = factories.chain(db, users.a)
-    response = client_a.post(f"/chains/{chain.id}/workshops/new",
-                             data={"title": "", "date": "mañana", "language": "fr", "attendance": "all",
-                                   "template": "magic", "csrf_token": client_a.csrf},
-                             headers={**htmx, "Accept-Language": "en"})
+    response = client_a.post(
+        f"/chains/{chain.id}/workshops/new",
+        data={
+            "title": "",
+            "date": "mañana",
+            "language": "fr",
+            "attendance": "all",
+            "template": "magic",
+            "csrf_token": client_a.csrf,
+        },
+        headers={**htmx, "Accept-Language": "en"},
+    )
     assert response.status_code == 422
     page = soup(response)
     for field in ("title", "date", "language", "attendance", "template"):
@@ -84,23 +101,53 @@ def test_agenda_add_configure_reorder_remove(client_a, users, db):
     lines = items_of(db, chain, ACTION_LINES)
     base = f"/workshops/{workshop.id}/activities"
     assert client_a.get(f"{base}/new?kind=ranking").status_code == 200
-    response = client_a.post(f"{base}/new", data={"kind": "gap_rating", "title": "Votación", "mode": "dots",
-                                                  "dot_budget": "6", "dot_max_per_item": "2",
-                                                  "items": [str(gaps[2].id), str(gaps[0].id)], "csrf_token": client_a.csrf},
-                             follow_redirects=False)
+    response = client_a.post(
+        f"{base}/new",
+        data={
+            "kind": "gap_rating",
+            "title": "Votación",
+            "mode": "dots",
+            "dot_budget": "6",
+            "dot_max_per_item": "2",
+            "items": [str(gaps[2].id), str(gaps[0].id)],
+            "csrf_token": client_a.csrf,
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
-    client_a.post(f"{base}/new", data={"kind": "ranking", "title": "Ranking", "mode": "top_k", "k": "2",
-                                       "items": [str(line.id) for line in lines], "csrf_token": client_a.csrf})
+    client_a.post(
+        f"{base}/new",
+        data={
+            "kind": "ranking",
+            "title": "Ranking",
+            "mode": "top_k",
+            "k": "2",
+            "items": [str(line.id) for line in lines],
+            "csrf_token": client_a.csrf,
+        },
+    )
     first, second = agenda_of(db, workshop)
-    assert first.settings == {"mode": "dots", "ask_relevance": False, "ask_segments": False, "dot_budget": 6, "dot_max_per_item": 2}
+    assert first.settings == {
+        "mode": "dots",
+        "ask_relevance": False,
+        "ask_segments": False,
+        "dot_budget": 6,
+        "dot_max_per_item": 2,
+    }
     assert [g.id for g in activity_items(db, first)] == [gaps[0].id, gaps[2].id]  # library order
 
-    response = client_a.post(f"{base}/{second.id}/up", data={"csrf_token": client_a.csrf},
-                             headers={"HX-Request": "true", "HX-Target": "agenda"})
+    response = client_a.post(
+        f"{base}/{second.id}/up",
+        data={"csrf_token": client_a.csrf},
+        headers={"HX-Request": "true", "HX-Target": "agenda"},
+    )
     assert response.status_code == 200
     assert [s.get_text() for s in soup(response).select("#agenda li strong")] == ["Ranking", "Votación"]
 
-    client_a.post(f"{base}/{first.id}/edit", data={"title": "Puntos", "mode": "rating", "items": [str(gaps[1].id)], "csrf_token": client_a.csrf})
+    client_a.post(
+        f"{base}/{first.id}/edit",
+        data={"title": "Puntos", "mode": "rating", "items": [str(gaps[1].id)], "csrf_token": client_a.csrf},
+    )
     db.expunge_all()
     assert db.get(Activity, first.id).title == "Puntos"
     assert [g.id for g in activity_items(db, db.get(Activity, first.id))] == [gaps[1].id]
@@ -120,7 +167,9 @@ def test_activity_with_foreign_or_no_items_is_refused(client_a, users, db):
     foreign = items_of(db, other, GAPS)[0]
     base = f"/workshops/{workshop.id}/activities/new"
     for items in ([str(foreign.id)], [], ["abc"]):
-        response = client_a.post(base, data={"kind": "gap_rating", "title": "X", "items": items, "csrf_token": client_a.csrf})
+        response = client_a.post(
+            base, data={"kind": "gap_rating", "title": "X", "items": items, "csrf_token": client_a.csrf}
+        )
         assert response.status_code == 422
     response = client_a.post(base, data={"kind": "poll", "title": "X", "csrf_token": client_a.csrf})
     assert response.status_code == 422
@@ -134,8 +183,11 @@ def test_activity_that_ran_cannot_be_changed(client_a, users, db):
     activity.status = ActivityStatus.closed
     db.add(activity)
     db.commit()
-    response = client_a.post(f"/workshops/{workshop.id}/activities/{activity.id}/remove", data={"csrf_token": client_a.csrf},
-                             headers={"Accept-Language": "en"})
+    response = client_a.post(
+        f"/workshops/{workshop.id}/activities/{activity.id}/remove",
+        data={"csrf_token": client_a.csrf},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert "already run" in response.text
     assert len(agenda_of(db, workshop)) == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 
 GAPS = "gaps"
 ACTION_LINES = "action-lines"
@@ -62,9 +62,7 @@ class ActivityKind:
                     errors[s.key] = Message(N_("Enter a whole number."))
                     continue
                 if not s.minimum <= value <= s.maximum:
-                    errors[s.key] = Message(
-                        N_("Enter a number from %(min)s to %(max)s."), min=s.minimum, max=s.maximum
-                    )
+                    errors[s.key] = Message(N_("Enter a number from %(min)s to %(max)s."), min=s.minimum, max=s.maximum)
                 clean[s.key] = value
         if self.key == "gap_rating" and not errors and clean["dot_max_per_item"] > clean["dot_budget"]:
             errors["dot_max_per_item"] = Message(N_("The maximum per gap cannot exceed the budget."))
@@ -77,11 +75,19 @@ GAP_RATING = ActivityKind(
     description=N_("Participants rate how serious each competitive gap is, or spread dots over them."),
     library=GAPS,
     settings=(
-        Setting("mode", N_("Mode"), "choice", "rating", choices=(
-            Choice("rating", N_("Rate each gap (1 to 5)")),
-            Choice("dots", N_("Dot voting")),
-        )),
-        Setting("ask_relevance", N_("Ask relevance to specialization, diversification and the global context"), "bool", True),
+        Setting(
+            "mode",
+            N_("Mode"),
+            "choice",
+            "rating",
+            choices=(
+                Choice("rating", N_("Rate each gap (1 to 5)")),
+                Choice("dots", N_("Dot voting")),
+            ),
+        ),
+        Setting(
+            "ask_relevance", N_("Ask relevance to specialization, diversification and the global context"), "bool", True
+        ),
         Setting("ask_segments", N_("Ask which segments of the chain each gap hits"), "bool", True),
         Setting("dot_budget", N_("Dots per participant"), "int", 10, minimum=1, maximum=100),
         Setting("dot_max_per_item", N_("Most dots on one gap"), "int", 3, minimum=1, maximum=100),
@@ -94,11 +100,17 @@ RANKING = ActivityKind(
     description=N_("Participants put the action lines in order of priority."),
     library=ACTION_LINES,
     settings=(
-        Setting("mode", N_("Mode"), "choice", "full", choices=(
-            Choice("full", N_("Rank all lines")),
-            Choice("top_k", N_("Pick and order the top k")),
-            Choice("pairwise", N_("Pairwise: which of two first?")),
-        )),
+        Setting(
+            "mode",
+            N_("Mode"),
+            "choice",
+            "full",
+            choices=(
+                Choice("full", N_("Rank all lines")),
+                Choice("top_k", N_("Pick and order the top k")),
+                Choice("pairwise", N_("Pairwise: which of two first?")),
+            ),
+        ),
         Setting("k", N_("k (for top k)"), "int", 3, minimum=1, maximum=50),
     ),
 )

@@ -90,8 +90,12 @@ ROUTES = {
         "admin_groups", "admin_group_add", "admin_group_edit", "admin_group_update", "admin_group_action", "group_id"
     ),
     admin.WORK_AREAS.slug: ListRoutes(
-        "admin_work_areas", "admin_work_area_add", "admin_work_area_edit", "admin_work_area_update",
-        "admin_work_area_action", "area_id",
+        "admin_work_areas",
+        "admin_work_area_add",
+        "admin_work_area_edit",
+        "admin_work_area_update",
+        "admin_work_area_action",
+        "area_id",
     ),
 }
 
@@ -117,7 +121,11 @@ def _list_answer(request, session, kind, *, errors=None, form=None) -> Response:
     status = 422 if errors else 200
     if hx_target(request) == "reference-entries" or errors:
         ctx = _context(request, kind, entries=admin.entries_of(session, kind), errors=errors or {}, form=form or {})
-        template = "admin/_reference_entries.html" if hx_target(request) == "reference-entries" else "admin/reference_list.html"
+        template = (
+            "admin/_reference_entries.html"
+            if hx_target(request) == "reference-entries"
+            else "admin/reference_list.html"
+        )
         return render(request, template, ctx, status_code=status)
     return redirect(request, request.url_for(ROUTES[kind.slug].list))
 
@@ -216,5 +224,7 @@ async def admin_work_area_update(request: Request, session: DbSession, user: Adm
 
 
 @router.post("/work-areas/{area_id}/{action}", name="admin_work_area_action")
-def admin_work_area_action(request: Request, session: DbSession, user: AdminUser, area_id: int, action: str) -> Response:
+def admin_work_area_action(
+    request: Request, session: DbSession, user: AdminUser, area_id: int, action: str
+) -> Response:
     return _action(request, session, admin.WORK_AREAS, area_id, action)

@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, func, select
 
 from server.auth.service import do_create_user, do_update_user
 from server.errors import Invalid, NotFound, clean_text
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import ActionLine, Participant, StakeholderGroup, User, WorkArea
 from server.ordering import moved, renumber
 
@@ -101,6 +101,8 @@ WORK_AREAS = ReferenceKind(
     in_use=Message(N_("Action lines use this work area, so it cannot be deleted.")),
     can_deactivate=False,
 )
+
+
 def entries_of(session: Session, kind: ReferenceKind) -> list:
     model = kind.model
     return list(session.exec(select(model).order_by(model.position, model.id)))

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from server.auth import csrf
 from server.auth.service import access_admin, access_login
-from server.errors import Forbidden
 from server.db import Database, transaction
+from server.errors import Forbidden
 from server.models import User
 
 SESSION_COOKIE = "minka_session"

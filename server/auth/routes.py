@@ -47,14 +47,19 @@ async def login(request: Request, session: DbSession) -> Response:
         )
     except Invalid as exc:
         return render(
-            request, "auth/login.html",
+            request,
+            "auth/login.html",
             {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")},
             status_code=422,
         )
     response = redirect(request, next_url)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax",
-        secure=secure_cookies(request), max_age=request.app.state.settings.session_days * 86400,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        max_age=request.app.state.settings.session_days * 86400,
     )
     return response
 
@@ -76,12 +81,9 @@ def password_form(request: Request, user: CurrentUser) -> Response:
 async def password_change(request: Request, session: DbSession, user: CurrentUser) -> Response:
     form = await request.form()
     try:
-        do_change_own_password(
-            session, user, str(form.get("current_password", "")), str(form.get("password", ""))
-        )
+        do_change_own_password(session, user, str(form.get("current_password", "")), str(form.get("password", "")))
     except Invalid as exc:
         return render(request, "auth/password.html", {"errors": exc.errors}, status_code=422)
     response = redirect(request, str(request.url_for("login_form")))
     response.delete_cookie(SESSION_COOKIE)
     return response
-

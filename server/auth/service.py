@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from server.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from server.errors import Forbidden, Invalid, clean_text
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import LoginSession, User, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -40,9 +40,7 @@ def access_login(session: Session, token: str | None) -> User | None:
     return user if user and user.is_active else None
 
 
-def do_login(
-    session: Session, email: str, password: str, *, days: int, user_agent: str = ""
-) -> tuple[User, str]:
+def do_login(session: Session, email: str, password: str, *, days: int, user_agent: str = "") -> tuple[User, str]:
     """Check the credentials and open a login session. Returns the user and the cookie token."""
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     ok = verify_password(user.password_hash if user else None, password)

@@ -219,7 +219,7 @@ class Hub:
             messages = self.renderer(workshop_id, frozenset(topics))
             self.renders += 1
             self._remember(workshop_id, messages)
-            self._deliver(audiences, lambda conn: messages.get(conn.audience, {}))
+            self._deliver(audiences, lambda conn, messages=messages: messages.get(conn.audience, {}))
 
     @staticmethod
     def _deliver(audiences: dict[str, list[Connection]], texts_for) -> None:
@@ -230,6 +230,7 @@ class Hub:
                     by_loop[conn.loop].append(conn)
 
         for loop, conns in by_loop.items():
+
             def push_all(conns=conns) -> None:
                 for conn in conns:
                     for topic, text in texts_for(conn).items():

@@ -36,7 +36,7 @@ class Writer:
     def __init__(self, engine, info: dict | None = None):
         self.engine = engine
         self.info = info or {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._users = 0
@@ -103,7 +103,7 @@ class Writer:
                 try:
                     with session.begin_nested():
                         outcome.set_result(work(session))
-                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                except Exception as exc:
                     del session.info.get("after_commit", [])[callbacks:]
                     outcome.set_exception(exc)
                 outcomes.append(outcome)

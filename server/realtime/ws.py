@@ -19,8 +19,8 @@ from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
 from server.auth.service import access_login
 from server.errors import Invalid, NotFound
-from server.i18n import Translator, pick_locale
 from server.i18n import COOKIE as LANG_COOKIE
+from server.i18n import Translator, pick_locale
 from server.models import Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.workshops.participants import access_participant, cookie_name
@@ -92,19 +92,43 @@ async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: 
         if message["t"] == "answer":
             question = str(message.get("q") or "")
             ack = await writer.submit(
-                lambda s: gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, question, message.get("v"), key)
+                lambda s: gaps.do_answer(
+                    s, tallies, participant_id, activity_id, gap_id, question, message.get("v"), key
+                )
             )
         else:
             ack = await writer.submit(
                 lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, message.get("v"), key)
             )
     except Invalid as exc:
-        conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": t.message(next(iter(exc.errors.values())))}, ensure_ascii=False))
+        conn.queue(
+            json.dumps(
+                {"t": "ack", "k": key, "ok": False, "error": t.message(next(iter(exc.errors.values())))},
+                ensure_ascii=False,
+            )
+        )
         return
     except (TypeError, ValueError):
-        conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": t.gettext("Choose one of the options.")}, ensure_ascii=False))
+        conn.queue(
+            json.dumps(
+                {"t": "ack", "k": key, "ok": False, "error": t.gettext("Choose one of the options.")},
+                ensure_ascii=False,
+            )
+        )
         return
-    conn.queue(json.dumps({"t": "ack", "k": key, "ok": True, "g": ack.gap_id, "q": ack.question, "v": ack.value, "left": ack.dots_left}))
+    conn.queue(
+        json.dumps(
+            {
+                "t": "ack",
+                "k": key,
+                "ok": True,
+                "g": ack.gap_id,
+                "q": ack.question,
+                "v": ack.value,
+                "left": ack.dots_left,
+            }
+        )
+    )
 
 
 async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
@@ -113,6 +137,7 @@ async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
         activity_id = int(activity_id)
     except (TypeError, ValueError):
         return
+
     def load():
         with Session(app.state.db.reader) as session:
             return gaps.my_answers(session, participant_id, activity_id)

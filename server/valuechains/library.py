@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, SQLModel, select
 
 from server.errors import Invalid, NotFound, clean_text
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import ActionLine, ActivityItem, Gap, ValueChain, WorkArea
 from server.ordering import moved, renumber
 from server.valuechains.service import split_lines

@@ -37,7 +37,9 @@ async def chain_create(request: Request, session: DbSession, user: CurrentUser) 
     try:
         chain = chains.do_create_chain(session, user, data)
     except Invalid as exc:
-        return render(request, "valuechains/form.html", {"chain": None, "form": data, "errors": exc.errors}, status_code=422)
+        return render(
+            request, "valuechains/form.html", {"chain": None, "form": data, "errors": exc.errors}, status_code=422
+        )
     return redirect(request, request.url_for("chain_detail", chain_id=chain.id))
 
 
@@ -65,7 +67,12 @@ def chain_detail(request: Request, session: DbSession, user: CurrentUser, chain_
 @router.get("/{chain_id}/edit", name="chain_edit")
 def chain_edit(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
     chain = chains.access_chain(session, user, chain_id)
-    form = {"name": chain.name, "product": chain.product, "regions": ", ".join(chain.regions), "description": chain.description}
+    form = {
+        "name": chain.name,
+        "product": chain.product,
+        "regions": ", ".join(chain.regions),
+        "description": chain.description,
+    }
     return render(request, "valuechains/form.html", {"chain": chain, "form": form})
 
 
@@ -76,7 +83,9 @@ async def chain_update(request: Request, session: DbSession, user: CurrentUser, 
     try:
         chains.do_update_chain(session, chain, data)
     except Invalid as exc:
-        return render(request, "valuechains/form.html", {"chain": chain, "form": data, "errors": exc.errors}, status_code=422)
+        return render(
+            request, "valuechains/form.html", {"chain": chain, "form": data, "errors": exc.errors}, status_code=422
+        )
     return redirect(request, request.url_for("chain_detail", chain_id=chain.id))
 
 
@@ -87,7 +96,12 @@ def _segments_answer(request, session, user, chain, *, errors=None, form=None) -
     """The segment list partial for htmx, else the chain page (with errors) or a redirect."""
     status = 422 if errors else 200
     if hx_target(request) == "segments":
-        ctx = {"chain": chain, "segments": chains.segments_of(session, chain), "errors": errors or {}, "form": form or {}}
+        ctx = {
+            "chain": chain,
+            "segments": chains.segments_of(session, chain),
+            "errors": errors or {},
+            "form": form or {},
+        }
         return render(request, "valuechains/_segments.html", ctx, status_code=status)
     if errors:
         ctx = _detail_context(session, user, chain, errors=errors, form=form or {})
@@ -107,7 +121,9 @@ async def segment_add(request: Request, session: DbSession, user: CurrentUser, c
 
 
 @router.post("/{chain_id}/segments/{segment_id}/rename", name="segment_rename")
-async def segment_rename(request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int) -> Response:
+async def segment_rename(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int
+) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
     data = await form_data(request)
@@ -120,7 +136,9 @@ async def segment_rename(request: Request, session: DbSession, user: CurrentUser
 
 
 @router.post("/{chain_id}/segments/{segment_id}/move/{direction}", name="segment_move")
-def segment_move(request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int, direction: str) -> Response:
+def segment_move(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int, direction: str
+) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
     chains.do_move_segment(session, chain, segment, DELTAS.get(direction, 0))
@@ -205,7 +223,9 @@ async def library_add(request: Request, session: DbSession, user: CurrentUser, c
 
 
 @router.get("/{chain_id}/library/{kind}/{item_id}/edit", name="library_edit")
-def library_edit(request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int) -> Response:
+def library_edit(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int
+) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
     item = library.access_item(session, chain, lk, item_id)
@@ -217,7 +237,9 @@ def library_edit(request: Request, session: DbSession, user: CurrentUser, chain_
 
 
 @router.post("/{chain_id}/library/{kind}/{item_id}/edit", name="library_update")
-async def library_update(request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int) -> Response:
+async def library_update(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int
+) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
     item = library.access_item(session, chain, lk, item_id)
@@ -225,13 +247,22 @@ async def library_update(request: Request, session: DbSession, user: CurrentUser
     try:
         library.do_update_item(session, chain, lk, item, data)
     except Invalid as exc:
-        ctx = {"chain": chain, "kind": lk, "item": item, "form": data, "errors": exc.errors, "work_areas": library.work_areas(session)}
+        ctx = {
+            "chain": chain,
+            "kind": lk,
+            "item": item,
+            "form": data,
+            "errors": exc.errors,
+            "work_areas": library.work_areas(session),
+        }
         return render(request, "valuechains/library_item.html", ctx, status_code=422)
     return redirect(request, request.url_for("library", chain_id=chain.id, kind=lk.slug))
 
 
 @router.post("/{chain_id}/library/{kind}/{item_id}/{action}", name="library_action")
-def library_action(request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int, action: str) -> Response:
+def library_action(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int, action: str
+) -> Response:
     """Move an item up or down, remove it (archived when in use) or restore it."""
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)

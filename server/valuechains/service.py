@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 
 from server.auth.service import normalize_email
 from server.errors import Forbidden, Invalid, NotFound, clean_text
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import Participant, Segment, User, ValueChain, ValueChainShare
 from server.ordering import moved, renumber
 
@@ -67,9 +67,7 @@ def check_chain(data: dict) -> dict:
     clean["regions"] = list(dict.fromkeys(regions))
     segments = split_lines(str(data.get("segments") or ""))
     if len(segments) > MAX_SEGMENTS or any(len(s) > 200 for s in segments):
-        errors["segments"] = Message(
-            N_("Up to %(n)s segments of at most 200 characters each."), n=MAX_SEGMENTS
-        )
+        errors["segments"] = Message(N_("Up to %(n)s segments of at most 200 characters each."), n=MAX_SEGMENTS)
     clean["segments"] = segments
     if errors:
         raise Invalid(errors)
@@ -79,8 +77,11 @@ def check_chain(data: dict) -> dict:
 def do_create_chain(session: Session, owner: User, data: dict) -> ValueChain:
     clean = check_chain(data)
     chain = ValueChain(
-        name=clean["name"], product=clean["product"], regions=clean["regions"],
-        description=clean["description"], owner_id=owner.id,
+        name=clean["name"],
+        product=clean["product"],
+        regions=clean["regions"],
+        description=clean["description"],
+        owner_id=owner.id,
     )
     session.add(chain)
     session.flush()

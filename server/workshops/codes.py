@@ -16,7 +16,7 @@ def new_code() -> str:
 
 def normalize(typed: str) -> str:
     """What a participant typed, as a code: spaces, dashes and dots are dropped."""
-    return _DIGITS.sub("", typed or "")[:LENGTH * 2]
+    return _DIGITS.sub("", typed or "")[: LENGTH * 2]
 
 
 def is_code(text: str) -> bool:

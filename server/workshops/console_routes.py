@@ -22,9 +22,13 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
     online = len(request.app.state.hub.online(workshop.id))
     view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
     return {
-        "view": view, "workshop": workshop, "chain": chain, "join_url": join_url(request, workshop.join_code),
+        "view": view,
+        "workshop": workshop,
+        "chain": chain,
+        "join_url": join_url(request, workshop.join_code),
         "participants": live.participants_of(session, workshop),
-        "join_base": request.app.state.public_base, **extra,
+        "join_base": request.app.state.public_base,
+        **extra,
     }
 
 
@@ -51,7 +55,9 @@ def _answer(request: Request, session, workshop, chain, errors=None) -> Response
 
 
 @router.post("/live/activities/{activity_id}/{control}", name="live_activity")
-async def live_activity(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, control: str) -> Response:
+async def live_activity(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, control: str
+) -> Response:
     """Open, close, reopen an activity; reveal or hide its results; start or stop its timer."""
     workshop, chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)
@@ -89,7 +95,9 @@ def live_joining(request: Request, session: DbSession, user: CurrentUser, worksh
 
 
 @router.post("/live/participants/{participant_id}/remove", name="live_remove")
-def live_remove(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, participant_id: int) -> Response:
+def live_remove(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, participant_id: int
+) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     live.do_remove_participant(session, workshop, participant_id, request.app.state.tallies)
     return _answer(request, session, workshop, chain)

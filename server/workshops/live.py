@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from server.db import after_commit
 from server.errors import Invalid, NotFound
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import (
     Activity,
     ActivityStatus,
@@ -105,7 +105,9 @@ def do_timer(session: Session, workshop: Workshop, activity: Activity, minutes: 
         except ValueError:
             value = -1
         if not 0 < value <= MAX_TIMER_MINUTES:
-            raise Invalid({"minutes": Message(N_("Enter a number from %(min)s to %(max)s."), min=1, max=MAX_TIMER_MINUTES)})
+            raise Invalid(
+                {"minutes": Message(N_("Enter a number from %(min)s to %(max)s."), min=1, max=MAX_TIMER_MINUTES)}
+            )
         activity.timer_ends_at = utcnow() + dt.timedelta(minutes=value)
     session.add(activity)
     session.flush()
@@ -128,7 +130,9 @@ def do_remove_participant(session: Session, workshop: Workshop, participant_id: 
     session.add(participant)
     activity_ids = select(Activity.id).where(Activity.workshop_id == workshop.id)
     for model in (GapAnswer, DotVote):
-        session.exec(delete(model).where(col(model.participant_id) == participant.id, col(model.activity_id).in_(activity_ids)))
+        session.exec(
+            delete(model).where(col(model.participant_id) == participant.id, col(model.activity_id).in_(activity_ids))
+        )
     session.flush()
     after_commit(session, lambda: tallies.forget_workshop(workshop.id))
     _all(session, workshop)
@@ -141,7 +145,12 @@ def participants_of(session: Session, workshop: Workshop) -> list[Participant]:
 
 
 def joined_count(session: Session, workshop_id: int) -> int:
-    query = select(func.count()).select_from(Participant).where(
-        Participant.workshop_id == workshop_id, Participant.removed == False  # noqa: E712
+    query = (
+        select(func.count())
+        .select_from(Participant)
+        .where(
+            Participant.workshop_id == workshop_id,
+            Participant.removed == False,  # noqa: E712
+        )
     )
     return session.exec(query).one()

@@ -32,14 +32,24 @@ TEMPLATES: dict[str, MethodTemplate] = {
             "diagnosis",
             N_("Diagnosis"),
             N_("Rate the competitive gaps: how serious, how relevant, which segments they hit."),
-            (Step("gap_rating", N_("How serious is each gap?"), {"mode": "rating", "ask_relevance": True, "ask_segments": True}),),
+            (
+                Step(
+                    "gap_rating",
+                    N_("How serious is each gap?"),
+                    {"mode": "rating", "ask_relevance": True, "ask_segments": True},
+                ),
+            ),
         ),
         MethodTemplate(
             "prioritization",
             N_("Prioritization"),
             N_("Spread dots over the gaps, then rank the action lines."),
             (
-                Step("gap_rating", N_("Which gaps matter most? (dot voting)"), {"mode": "dots", "ask_relevance": False, "ask_segments": False}),
+                Step(
+                    "gap_rating",
+                    N_("Which gaps matter most? (dot voting)"),
+                    {"mode": "dots", "ask_relevance": False, "ask_segments": False},
+                ),
                 Step("ranking", N_("Rank the action lines"), {"mode": "full"}),
             ),
         ),

@@ -13,10 +13,16 @@ from server.activities.gaps import service as gaps
 from server.activities.gaps.tally import ELEMENTS
 from server.auth.deps import DbSession, ReadSession
 from server.errors import Invalid, NotFound, RateLimited
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import Workshop
 from server.web import form_data, form_list, render, secure_cookies
-from server.workshops.participants import access_participant, access_workshop_by_code, cookie_name, do_join, join_choices
+from server.workshops.participants import (
+    access_participant,
+    access_workshop_by_code,
+    cookie_name,
+    do_join,
+    join_choices,
+)
 from server.workshops.screens import live_view
 
 router = APIRouter()
@@ -70,13 +76,17 @@ async def join_submit(request: Request, session: DbSession, code: str) -> Respon
     workshop = access_workshop_by_code(session, code)
     data = await form_data(request)
     try:
-        participant, token = do_join(session, workshop, data)
+        _participant, token = do_join(session, workshop, data)
     except Invalid as exc:
         ctx = _join_context(session, workshop, errors=exc.errors, form=data)
         return render(request, "participant/join.html", ctx, status_code=422, fragment=False)
     response = RedirectResponse(str(request.url_for("participant", workshop_id=workshop.id)), status_code=303)
     response.set_cookie(
-        cookie_name(workshop.id), token, max_age=14 * 86400, httponly=True, samesite="lax",
+        cookie_name(workshop.id),
+        token,
+        max_age=14 * 86400,
+        httponly=True,
+        samesite="lax",
         secure=secure_cookies(request),
     )
     return response
@@ -101,11 +111,16 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, s
     mine = gaps.my_answers(session, participant.id, view.activity.id) if view.activity else {}
     spent = sum(a.get("dots", 0) for a in mine.values())
     ctx = {
-        "view": view, "participant": participant, "mine": mine, "saved": saved, "errors": errors or {},
+        "view": view,
+        "participant": participant,
+        "mine": mine,
+        "saved": saved,
+        "errors": errors or {},
         "dots_left": int(view.activity.settings.get("dot_budget", 0)) - spent if view.activity else 0,
-        "form_key": secrets.token_urlsafe(12), "levels_keys": ELEMENTS,
+        "form_key": secrets.token_urlsafe(12),
+        "levels_keys": ELEMENTS,
     }
-    return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False)
+    return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False, compact=True)
 
 
 @router.get("/p/{workshop_id}", name="participant")
@@ -125,7 +140,10 @@ async def _submit(request: Request, session: Session, workshop_id: int, work_for
     workshop, participant = _participant_or_join(request, session, workshop_id)
     if participant is None:
         if _wants_json(request):
-            return JSONResponse({"ok": False, "error": request.state.translator.gettext("You are no longer part of this workshop.")}, status_code=403)
+            return JSONResponse(
+                {"ok": False, "error": request.state.translator.gettext("You are no longer part of this workshop.")},
+                status_code=403,
+            )
         return _rejoin(request, workshop)
     data = await form_data(request)
     segments = await form_list(request, "segments")
@@ -137,10 +155,14 @@ async def _submit(request: Request, session: Session, workshop_id: int, work_for
         if _wants_json(request):
             error = request.state.translator.message(next(iter(exc.errors.values())))
             return JSONResponse({"ok": False, "error": error}, status_code=422)
-        return _page(request, session, workshop, participant, errors={gap_id: next(iter(exc.errors.values()))}, status_code=422)
+        return _page(
+            request, session, workshop, participant, errors={gap_id: next(iter(exc.errors.values()))}, status_code=422
+        )
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
-        return JSONResponse({"ok": True, "acks": [{"g": a.gap_id, "q": a.question, "v": a.value, "left": a.dots_left} for a in acks]})
+        return JSONResponse(
+            {"ok": True, "acks": [{"g": a.gap_id, "q": a.question, "v": a.value, "left": a.dots_left} for a in acks]}
+        )
     url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=gap_id)
     return RedirectResponse(f"{url}#gap-{gap_id}", status_code=303)
 
@@ -169,7 +191,10 @@ async def participant_answer(request: Request, session: ReadSession, workshop_id
         def work(s):
             # One question: the phone's own key (as over the websocket); several: one key each.
             keys = [key] if len(answers) == 1 else [f"{key}:{q}" for q, _ in answers]
-            return [gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, q, v, k) for (q, v), k in zip(answers, keys, strict=True)]
+            return [
+                gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, q, v, k)
+                for (q, v), k in zip(answers, keys, strict=True)
+            ]
 
         return work
 
@@ -186,4 +211,3 @@ async def participant_dots(request: Request, session: ReadSession, workshop_id: 
         return lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, data.get("dots"), key)
 
     return await _submit(request, session, workshop_id, work_for)
-

@@ -12,7 +12,7 @@ import secrets
 from sqlmodel import Session, select
 
 from server.errors import Invalid, NotFound, clean_text
-from server.i18n import Message, N_
+from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
 from server.workshops import codes
 

@@ -61,7 +61,9 @@ async def workshop_create(request: Request, session: DbSession, user: CurrentUse
     try:
         workshop = workshops.do_create_workshop(session, user, chain, data)
     except Invalid as exc:
-        return render(request, "workshops/form.html", _form_context(chain, form=data, errors=exc.errors), status_code=422)
+        return render(
+            request, "workshops/form.html", _form_context(chain, form=data, errors=exc.errors), status_code=422
+        )
     return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))
 
 
@@ -100,7 +102,12 @@ async def workshop_update(request: Request, session: DbSession, user: CurrentUse
     try:
         workshops.do_update_workshop(session, workshop, data)
     except Invalid as exc:
-        return render(request, "workshops/form.html", _form_context(chain, workshop, form=data, errors=exc.errors), status_code=422)
+        return render(
+            request,
+            "workshops/form.html",
+            _form_context(chain, workshop, form=data, errors=exc.errors),
+            status_code=422,
+        )
     return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))
 
 
@@ -142,7 +149,9 @@ def _kind_or_404(key: str):
 
 
 @router.get("/workshops/{workshop_id}/activities/new", name="activity_new")
-def activity_new(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, kind: str = "gap_rating") -> Response:
+def activity_new(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, kind: str = "gap_rating"
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     k = _kind_or_404(kind)
     items = workshops.available_items(session, chain, k)
@@ -169,7 +178,9 @@ async def activity_create(request: Request, session: DbSession, user: CurrentUse
 
 
 @router.get("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_edit")
-def activity_edit(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int) -> Response:
+def activity_edit(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
     k = KINDS[activity.kind]
@@ -180,7 +191,9 @@ def activity_edit(request: Request, session: DbSession, user: CurrentUser, works
 
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_update")
-async def activity_update(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int) -> Response:
+async def activity_update(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
     data = await form_data(request)
@@ -189,13 +202,17 @@ async def activity_update(request: Request, session: DbSession, user: CurrentUse
         workshops.do_update_activity(session, chain, activity, data, item_ids)
     except Invalid as exc:
         chosen = {int(i) for i in item_ids if i.isdigit()}
-        ctx = _activity_form_context(session, workshop, chain, KINDS[activity.kind], activity, form=data, errors=exc.errors, chosen=chosen)
+        ctx = _activity_form_context(
+            session, workshop, chain, KINDS[activity.kind], activity, form=data, errors=exc.errors, chosen=chosen
+        )
         return render(request, "workshops/activity_form.html", ctx, status_code=422)
     return redirect(request, str(request.url_for("workshop_detail", workshop_id=workshop.id)) + "#agenda")
 
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/{action}", name="activity_action")
-def activity_action(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, action: str) -> Response:
+def activity_action(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, action: str
+) -> Response:
     """Move a pending activity up or down the agenda, or remove it."""
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)

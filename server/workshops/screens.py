@@ -20,6 +20,7 @@ from server.activities.kinds import KINDS
 from server.i18n import Translator
 from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
+from server.web import compact_html
 from server.workshops import codes
 from server.workshops.live import current_activity, joined_count
 from server.workshops.service import activity_items, agenda_of
@@ -60,15 +61,21 @@ class LiveView:
         return ends.isoformat() if ends.tzinfo else ends.isoformat() + "+00:00"
 
 
-def live_view(session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE) -> LiveView:
-    view = LiveView(workshop=workshop, spaced_code=codes.spaced(workshop.join_code or ""), min_group_size=min_group_size)
+def live_view(
+    session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE
+) -> LiveView:
+    view = LiveView(
+        workshop=workshop, spaced_code=codes.spaced(workshop.join_code or ""), min_group_size=min_group_size
+    )
     view.joined = joined_count(session, workshop.id)
     view.online = online
     view.agenda = agenda_of(session, workshop)
     activity = current_activity(session, workshop)
-    view.segments = list(session.exec(
-        select(Segment).where(Segment.value_chain_id == workshop.value_chain_id).order_by(Segment.position)
-    ))
+    view.segments = list(
+        session.exec(
+            select(Segment).where(Segment.value_chain_id == workshop.value_chain_id).order_by(Segment.position)
+        )
+    )
     view.groups = {g.id: g for g in session.exec(select(StakeholderGroup))}
     if activity is None:
         return view
@@ -113,7 +120,9 @@ class ScreenRenderer:
             out[PARTICIPANTS]["stage"] = self.html("stage", "participant/_stage.html", view, t)
         if topics & {"stage", "results"}:
             revealed = view.activity is not None and view.activity.revealed
-            out[PARTICIPANTS]["results"] = self.html("results", "participant/_results.html", view, t) if revealed else html_message("results", "")
+            out[PARTICIPANTS]["results"] = (
+                self.html("results", "participant/_results.html", view, t) if revealed else html_message("results", "")
+            )
             out[CONSOLE]["results"] = self.html("console-results", "live/_results.html", view, t)
         if topics & {"stage", "counts"}:
             out[CONSOLE]["counts"] = self.html("counts", "live/_counts.html", view, t)
@@ -132,7 +141,17 @@ def html_message(element_id: str, html: str) -> str:
 
 
 def render_fragment(env: Environment, template: str, view: LiveView, t: Translator, **extra) -> str:
-    return env.get_template(template).render(
-        view=view, t=t, _=t.gettext, gettext=t.gettext, ngettext=t.ngettext, msg=t.message,
-        locale=t.locale, levels=gap_tally.LEVELS, elements=gap_tally.ELEMENTS, **extra,
+    return compact_html(
+        env.get_template(template).render(
+            view=view,
+            t=t,
+            _=t.gettext,
+            gettext=t.gettext,
+            ngettext=t.ngettext,
+            msg=t.message,
+            locale=t.locale,
+            levels=gap_tally.LEVELS,
+            elements=gap_tally.ELEMENTS,
+            **extra,
+        )
     )

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from server.activities.kinds import KINDS, ActivityKind
 from server.errors import Invalid, NotFound, clean_text
-from server.i18n import LOCALES, Message, N_, Translator
+from server.i18n import LOCALES, N_, Message, Translator
 from server.models import (
     ActionLine,
     Activity,
@@ -198,8 +198,11 @@ def do_add_activity(
     if len(agenda) >= MAX_ACTIVITIES:
         raise Invalid({"kind": Message(N_("An agenda holds at most %(n)s activities."), n=MAX_ACTIVITIES)})
     activity = Activity(
-        workshop_id=workshop.id, kind=kind.key, title=clean["title"],
-        settings=clean["settings"], position=len(agenda),
+        workshop_id=workshop.id,
+        kind=kind.key,
+        title=clean["title"],
+        settings=clean["settings"],
+        position=len(agenda),
     )
     session.add(activity)
     session.flush()

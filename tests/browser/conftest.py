@@ -57,8 +57,13 @@ def live_server(app):
     sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
-        ws_per_message_deflate=False, timeout_graceful_shutdown=5,
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=5,
     )
     config.load()  # in the main thread: any warning is an error pytest reports
     server = uvicorn.Server(config)
@@ -82,8 +87,7 @@ def live_server(app):
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(
-            f"{CHROMIUM} is missing: install Debian's chromium package "
-            "(apt-get install chromium; scripts/test does it)"
+            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium; scripts/test does it)"
         )
     from playwright.sync_api import sync_playwright
 
@@ -137,7 +141,9 @@ def phone(request, browser, live_server, page_problems):
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and page_problems.add(f"console: {m.text} ({m.location.get('url', '')})"))
+    page.on(
+        "console", lambda m: m.type == "error" and page_problems.add(f"console: {m.text} ({m.location.get('url', '')})")
+    )
     page.on("pageerror", lambda exc: page_problems.add(f"page error: {exc}"))
     page.on("requestfailed", lambda r: page_problems.add(f"request failed: {r.method} {r.url}: {r.failure}"))
     # Chromium fetches the icon on its own and drops it when the test moves on: not a failure.

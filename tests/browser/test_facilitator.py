@@ -156,7 +156,9 @@ def test_facilitator_prepares_a_chain_and_a_workshop(phone: Page, users, live_se
     agenda = page.locator("#agenda ol > li")
     expect(agenda).to_have_count(1)
     expect(agenda.locator("strong")).to_have_text(t("How serious is each gap?"))
-    expect(agenda.locator(".muted")).to_contain_text(translations(LANG).ngettext("%(num)s item", "%(num)s items", 2) % {"num": 2})
+    expect(agenda.locator(".muted")).to_contain_text(
+        translations(LANG).ngettext("%(num)s item", "%(num)s items", 2) % {"num": 2}
+    )
     fits_the_screen(page)
 
     # English, from the switch in the header; the same page.

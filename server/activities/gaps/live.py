@@ -54,8 +54,9 @@ class GapTallies:
 
     def forget_workshop(self, workshop_id: int) -> None:
         """Count this workshop's tallies afresh next time (another process wrote, a
-        participant was removed)."""
-        with self._lock:
+        participant was removed). Waits for a recount in progress, which may predate the
+        change, so that it cannot be stored after being forgotten."""
+        with self.write_lock, self._lock:
             for activity_id in [a for a, w in self._workshop_of.items() if w == workshop_id]:
                 self._tallies.pop(activity_id, None)
                 self._workshop_of.pop(activity_id, None)

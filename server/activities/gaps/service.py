@@ -16,8 +16,19 @@ from sqlmodel import Session
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
 from server.db import after_commit, insert_ignore, upsert
 from server.errors import Invalid
-from server.i18n import Message, N_
-from server.models import Activity, ActivityItem, ActivityStatus, DotVote, GapAnswer, Participant, Receipt, Segment, Workshop, utcnow
+from server.i18n import N_, Message
+from server.models import (
+    Activity,
+    ActivityItem,
+    ActivityStatus,
+    DotVote,
+    GapAnswer,
+    Participant,
+    Receipt,
+    Segment,
+    Workshop,
+    utcnow,
+)
 
 RANGES = {"seriousness": (1, 5), **{e: (0, 3) for e in ELEMENTS}}
 KEY_MAX = 64
@@ -53,11 +64,17 @@ def activity_info(session: Session, activity_id: int) -> ActivityInfo:
         activity = session.get(Activity, activity_id)
         if activity is None or activity.kind != "gap_rating":
             raise _refuse(N_("This activity does not exist."))
-        gap_ids = list(session.exec(
-            select(ActivityItem.gap_id).where(ActivityItem.activity_id == activity_id).order_by(ActivityItem.position)
-        ).scalars())
+        gap_ids = list(
+            session.exec(
+                select(ActivityItem.gap_id)
+                .where(ActivityItem.activity_id == activity_id)
+                .order_by(ActivityItem.position)
+            ).scalars()
+        )
         workshop = session.get(Workshop, activity.workshop_id)
-        segments = set(session.exec(select(Segment.id).where(Segment.value_chain_id == workshop.value_chain_id)).scalars())
+        segments = set(
+            session.exec(select(Segment.id).where(Segment.value_chain_id == workshop.value_chain_id)).scalars()
+        )
         cache[activity_id] = ActivityInfo(activity, gap_ids, segments)
     return cache[activity_id]
 
@@ -115,13 +132,17 @@ def _seen(session: Session, participant_id: int, key: str) -> bool:
 
 
 def _participant(session: Session, participant_id: int) -> Participant:
-    participant = session.get(Participant, participant_id, with_for_update=True)  # waits for a removal in progress (PostgreSQL)
+    participant = session.get(
+        Participant, participant_id, with_for_update=True
+    )  # waits for a removal in progress (PostgreSQL)
     if participant is None:
         raise _refuse(N_("You are no longer part of this workshop."))
     return participant
 
 
-def do_answer(session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str) -> Ack:
+def do_answer(
+    session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str
+) -> Ack:
     """Save one answer about one gap (the latest counts until the activity closes)."""
     key = check_key(key)
     if _seen(session, participant_id, key):
@@ -132,27 +153,44 @@ def do_answer(session: Session, tallies, participant_id: int, activity_id: int, 
     value = check_answer(info, gap_id, question, raw)
     if not insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()}):
         return Ack(gap_id, question, value, duplicate=True)
-    where = (GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id,
-             GapAnswer.gap_id == gap_id, GapAnswer.question == question)
+    where = (
+        GapAnswer.participant_id == participant_id,
+        GapAnswer.activity_id == activity_id,
+        GapAnswer.gap_id == gap_id,
+        GapAnswer.question == question,
+    )
     previous = session.execute(select(GapAnswer.value, GapAnswer.segments).where(*where)).first()
     old = None if previous is None else (frozenset(previous.segments) if question == "segments" else previous.value)
     upsert(
-        session, GapAnswer,
-        {"participant_id": participant_id, "activity_id": activity_id, "gap_id": gap_id, "question": question,
-         "value": None if question == "segments" else value,
-         "segments": value if question == "segments" else [], "updated_at": utcnow()},
-        keys=["participant_id", "activity_id", "gap_id", "question"], update=["value", "segments", "updated_at"],
+        session,
+        GapAnswer,
+        {
+            "participant_id": participant_id,
+            "activity_id": activity_id,
+            "gap_id": gap_id,
+            "question": question,
+            "value": None if question == "segments" else value,
+            "segments": value if question == "segments" else [],
+            "updated_at": utcnow(),
+        },
+        keys=["participant_id", "activity_id", "gap_id", "question"],
+        update=["value", "segments", "updated_at"],
     )
     new = frozenset(value) if question == "segments" else value
     group = participant.stakeholder_group_id
     workshop_id = info.activity.workshop_id
-    after_commit(session, lambda: tallies.apply_answer(workshop_id, activity_id, participant_id, group, gap_id, question, old, new))
+    after_commit(
+        session,
+        lambda: tallies.apply_answer(workshop_id, activity_id, participant_id, group, gap_id, question, old, new),
+    )
     return Ack(gap_id, question, value)
 
 
 def dots_spent(session: Session, participant_id: int, activity_id: int) -> dict[int, int]:
     rows = session.execute(
-        select(DotVote.gap_id, DotVote.dots).where(DotVote.participant_id == participant_id, DotVote.activity_id == activity_id)
+        select(DotVote.gap_id, DotVote.dots).where(
+            DotVote.participant_id == participant_id, DotVote.activity_id == activity_id
+        )
     )
     return {gap: dots for gap, dots in rows}
 
@@ -190,13 +228,23 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
     if others + dots > budget:
         raise _refuse(N_("You have only %(n)s dots left."), n=budget - others)
     upsert(
-        session, DotVote,
-        {"participant_id": participant_id, "activity_id": activity_id, "gap_id": gap_id, "dots": dots, "updated_at": utcnow()},
-        keys=["participant_id", "activity_id", "gap_id"], update=["dots", "updated_at"],
+        session,
+        DotVote,
+        {
+            "participant_id": participant_id,
+            "activity_id": activity_id,
+            "gap_id": gap_id,
+            "dots": dots,
+            "updated_at": utcnow(),
+        },
+        keys=["participant_id", "activity_id", "gap_id"],
+        update=["dots", "updated_at"],
     )
     group = participant.stakeholder_group_id
     workshop_id = info.activity.workshop_id
-    after_commit(session, lambda: tallies.apply_dots(workshop_id, activity_id, participant_id, group, gap_id, old, dots))
+    after_commit(
+        session, lambda: tallies.apply_dots(workshop_id, activity_id, participant_id, group, gap_id, old, dots)
+    )
     return Ack(gap_id, "dots", dots, dots_left=budget - others - dots)
 
 
@@ -207,8 +255,9 @@ def my_answers(session: Session, participant_id: int, activity_id: int) -> dict:
     """{gap_id: {question: value}} and dots, to show a participant what they said."""
     mine: dict[int, dict] = {}
     rows = session.execute(
-        select(GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments)
-        .where(GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id)
+        select(GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments).where(
+            GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id
+        )
     )
     for gap, question, value, segments in rows:
         mine.setdefault(gap, {})[question] = segments if question == "segments" else value
@@ -220,14 +269,19 @@ def my_answers(session: Session, participant_id: int, activity_id: int) -> dict:
 def recount(session: Session, activity_id: int) -> ActivityTally:
     """The tally of an activity computed afresh from the stored answers."""
     info = activity_info(session, activity_id)
-    group_of = dict(session.execute(
-        select(Participant.id, Participant.stakeholder_group_id).where(Participant.workshop_id == info.activity.workshop_id)
-    ).all())
+    group_of = dict(
+        session.execute(
+            select(Participant.id, Participant.stakeholder_group_id).where(
+                Participant.workshop_id == info.activity.workshop_id
+            )
+        ).all()
+    )
     answers = [
         (p, group_of.get(p), gap, q, frozenset(segs) if q == "segments" else value)
         for p, gap, q, value, segs in session.execute(
-            select(GapAnswer.participant_id, GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments)
-            .where(GapAnswer.activity_id == activity_id)
+            select(
+                GapAnswer.participant_id, GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments
+            ).where(GapAnswer.activity_id == activity_id)
         )
     ]
     dots = [

@@ -256,7 +256,7 @@ def results(counts: Mapping[int, GapCounts], gap_order: Sequence[int]) -> list[G
         c = counts[gap] if gap in counts else GapCounts()
         distribution = cast(Distribution, tuple(c.seriousness[v] for v in SERIOUSNESS))
         answers = sum(distribution)
-        mean = sum(v * n for v, n in zip(SERIOUSNESS, distribution)) / answers if answers else None
+        mean = sum(v * n for v, n in zip(SERIOUSNESS, distribution, strict=True)) / answers if answers else None
         levels = {e: aggregate_level(c.relevance[e]) for e in ELEMENTS}
         relevance = {e: None if level is None else LEVELS[level] for e, level in levels.items()}
         segments = {s: n / c.segment_answers for s, n in sorted(c.segments.items()) if n > 0}
