@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 
 from server import ROOT
 from server.auth import csrf
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _install_live(app, settings)
     _install_middleware(app, settings)
+    # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
+    app.add_middleware(GZipMiddleware, minimum_size=800)
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 

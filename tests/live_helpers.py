@@ -25,11 +25,11 @@ class Room:
     segment_ids: list[int]
 
 
-def room(app, db, owner, *, template: str = "diagnosis", open_first: bool = True, **settings) -> Room:
+def room(app, db, owner, *, template: str = "diagnosis", open_first: bool = True, gaps: int = 3, **settings) -> Room:
     factories.reference_lists(db)
     db.add(StakeholderGroup(key="academia", name_es="Academia", name_en="Academia", position=2))
     db.commit()
-    chain = factories.chain(db, owner, gaps=3)
+    chain = factories.chain(db, owner, gaps=gaps)
     workshop = factories.workshop(db, owner, chain, template=template)
     activity = agenda_of(db, workshop)[0]
     with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:

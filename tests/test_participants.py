@@ -152,3 +152,25 @@ def test_a_participant_of_one_workshop_cannot_use_another(app, db, users):
         )
         assert control.status_code == 303 and "/login" in control.headers["location"]
     assert db.exec(select(GapAnswer)).all() == []
+
+
+# What a phone downloads for the live page of a nine-gap activity with every question
+# asked (the heaviest page a participant sees), in bytes on the wire (gzip).
+PAGE_BUDGET = 12_000
+
+
+def test_the_participant_page_fits_its_byte_budget(app, db, users):
+    import gzip
+
+    from server import ROOT
+
+    r = room(app, db, users.a, gaps=9)
+    with TestClient(app) as phone:
+        join(phone, r)
+        response = phone.get(f"/p/{r.workshop_id}", headers={"Accept-Encoding": "gzip"})
+        assert response.headers.get("content-encoding") == "gzip"
+        page = len(gzip.compress(response.content))  # httpx decoded it; count it compressed again
+        assets = sum(len(gzip.compress((ROOT / "static" / f).read_bytes())) for f in ("minka.css", "participant.js"))
+    print(f"participant page: {page} B + css/js {assets} B (gzip)")
+    assert page + assets <= PAGE_BUDGET, (page, assets)
+    assert "htmx" not in response.text  # the phone page needs no framework
