@@ -57,13 +57,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
     from server.realtime.ws import router as ws_router
+    from server.results.routes import router as results_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
 
     protected = [Depends(csrf_protect)]
-    routers = (auth_router, valuechains_router, workshops_router, console_router, participant_router, admin_router)
+    routers = (
+        auth_router,
+        valuechains_router,
+        workshops_router,
+        console_router,
+        participant_router,
+        admin_router,
+        results_router,
+    )
     for router in routers:
         app.include_router(router, dependencies=protected)
     app.include_router(ws_router)
@@ -74,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _install_live(app: FastAPI, settings: Settings) -> None:
     """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
-    from server.activities.gaps.live import GapTallies
+    from server.activities.live import LiveTallies
     from server.realtime.hub import Hub
     from server.realtime.writer import Writer
     from server.workshops.screens import ScreenRenderer
@@ -86,7 +95,7 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         backend = RedisBackend(settings.redis_url)
     app.state.hub = hub = Hub(backend=backend, interval=settings.broadcast_interval)
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
-    app.state.tallies = tallies = GapTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
+    app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
     # The address participants open: the setting, else the one the console was opened at.
     app.state.public_base = settings.base_url
     hub.renderer = ScreenRenderer(

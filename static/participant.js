@@ -21,6 +21,11 @@
   function fmt(text, values) { return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; }); }
   function stage() { return root.querySelector("[data-activity]"); }
   function card(gap) { return document.getElementById("gap-" + gap); }
+  function cardFor(msg) {
+    if (msg.t === "rank") return root.querySelector(".ranking-card");
+    if (msg.t === "pair") return root.querySelector(".pair-card");
+    return card(msg.g);
+  }
   function note(c, cls, text) {
     if (!c) return;
     c.classList.remove("is-saved", "is-saving", "is-error");
@@ -52,7 +57,7 @@
 
   function send(msg) {
     pending[msg.k] = msg; keep();
-    note(card(msg.g), "is-saving", d.textSaving);
+    note(cardFor(msg), "is-saving", d.textSaving);
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return; }
     post(msg);
   }
@@ -60,11 +65,15 @@
   // The websocket is down: the same answer as a plain HTTP post (same idempotency key).
   function post(msg) {
     var body = new FormData();
-    body.append("activity", msg.a); body.append("gap", msg.g); body.append("key", msg.k);
-    if (msg.t === "dots") { body.append("dots", msg.v); }
+    body.append("activity", msg.a); body.append("key", msg.k);
+    if (msg.t === "rank") { body.append("order", msg.order.join(",")); body.append("op", "save"); }
+    else if (msg.t === "pair") { body.append("a", msg.x); body.append("b", msg.y); body.append("choice", msg.c); }
+    else { body.append("gap", msg.g); }
+    if (msg.t === "rank" || msg.t === "pair") { /* fields set above */ }
+    else if (msg.t === "dots") { body.append("dots", msg.v); }
     else if (msg.q === "segments") { body.append("segments_asked", "1"); msg.v.forEach(function (s) { body.append("segments", s); }); }
     else { body.append(msg.q, msg.v); }
-    var path = d.post + (msg.t === "dots" ? "/dots" : "/answer");
+    var path = d.post + ({ dots: "/dots", rank: "/rank", pair: "/pair" }[msg.t] || "/answer");
     fetch(path, { method: "POST", body: body, credentials: "same-origin",
                   headers: { "Accept": "application/json", "X-CSRF-Token": d.csrf } })
       .then(function (r) { return r.json(); })
@@ -79,9 +88,13 @@
     var msg = pending[k || m.k];
     if (!msg) return;
     delete pending[k || m.k]; keep();
-    if (m.ok) { note(card(msg.g), "is-saved", d.textSaved); dotsLeft(m.left); if (msg.t === "dots") setAnswer(msg.g, "dots", m.v); }
-    else {
-      note(card(msg.g), "is-error", m.error || "");
+    if (m.ok) {
+      note(cardFor(msg), "is-saved", d.textSaved); dotsLeft(m.left);
+      if (msg.t === "dots") setAnswer(msg.g, "dots", m.v);
+      if (msg.t === "rank") rankDirty = false;
+      if (msg.t === "pair" && !(ws && ws.readyState === 1)) location.reload();  // the next pair comes with the page
+    } else {
+      note(cardFor(msg), "is-error", m.error || "");
       if (ws && ws.readyState === 1) ws.send(JSON.stringify({ t: "mine", a: msg.a }));
     }
     progress();
@@ -107,6 +120,102 @@
     if (v !== now) send({ t: "dots", k: key(), a: +stage().dataset.activity, g: +c.dataset.gap, v: v });
   });
 
+  // Ranking: the order lives in `order`; both lists are drawn from it.
+  var order = [], rankDirty = false;
+  function titles() {
+    var t = {};
+    root.querySelectorAll("ul.titles li").forEach(function (li) { t[li.dataset.item] = li.textContent; });
+    return t;
+  }
+  function button(op, item, sign, label, disabled) {
+    var b = document.createElement("button");
+    b.type = "submit"; b.name = "op"; b.value = op + ":" + item; b.className = "icon"; b.textContent = sign;
+    b.setAttribute("aria-label", label); b.disabled = !!disabled;
+    return b;
+  }
+  function drawRanking() {
+    var f = root.querySelector(".ranking-card");
+    if (!f) return;
+    var s = stage(), k = +s.dataset.k, t = titles(), mine = f.querySelector(".my-ranking"), rest = f.querySelector(".unranked");
+    var labels = d;
+    mine.textContent = ""; rest.textContent = "";
+    order.forEach(function (item) {
+      var li = document.createElement("li"); li.dataset.item = item;
+      var span = document.createElement("span"); span.className = "item-text"; span.textContent = t[item] || ""; li.appendChild(span);
+      var c = document.createElement("span"); c.className = "row controls";
+      c.appendChild(button("up", item, "↑", labels.textUp)); c.appendChild(button("down", item, "↓", labels.textDown));
+      c.appendChild(button("out", item, "✕", labels.textOut)); li.appendChild(c); mine.appendChild(li);
+    });
+    Object.keys(t).forEach(function (item) {
+      if (order.indexOf(+item) >= 0) return;
+      var li = document.createElement("li"); li.dataset.item = item;
+      var span = document.createElement("span"); span.className = "item-text"; span.textContent = t[item]; li.appendChild(span);
+      var c = document.createElement("span"); c.className = "row controls";
+      c.appendChild(button("in", item, "+", labels.textIn, order.length >= k)); li.appendChild(c); rest.appendChild(li);
+    });
+    f.querySelector("input[name=order]").value = order.join(",");
+    var st = root.querySelector(".rank-status");
+    if (st) st.textContent = fmt(d.textRanked, { n: order.length, k: k });
+    sortable(mine);
+  }
+  function sortable(list) {
+    if (!window.Sortable) {
+      if (!document.getElementById("sortable-js")) {
+        var sc = document.createElement("script"); sc.id = "sortable-js"; sc.src = d.sortable;
+        sc.onload = function () { sortable(root.querySelector(".my-ranking")); };
+        document.head.appendChild(sc);
+      }
+      return;
+    }
+    if (list && !list.dataset.sortable) {
+      list.dataset.sortable = "1";
+      window.Sortable.create(list, { animation: 150, delay: 150, delayOnTouchOnly: true, onEnd: function () {
+        order = Array.prototype.map.call(list.children, function (li) { return +li.dataset.item; });
+        changed();
+      } });
+    }
+  }
+  function changed() {
+    rankDirty = true; drawRanking();
+    var f = root.querySelector(".ranking-card");
+    f.classList.remove("is-saved"); f.querySelector(".saved").textContent = d.textUnsaved;
+  }
+  function rankOp(op) {
+    var parts = op.split(":"), item = +parts[1], i = order.indexOf(item);
+    if (parts[0] === "in" && i < 0) order.push(item);
+    else if (parts[0] === "out" && i >= 0) order.splice(i, 1);
+    else if ((parts[0] === "up" || parts[0] === "down") && i >= 0) {
+      var j = Math.max(0, Math.min(order.length - 1, i + (parts[0] === "up" ? -1 : 1)));
+      order[i] = order[j]; order[j] = item;
+    }
+    changed();
+  }
+  function setPair(pair) {
+    var f = root.querySelector(".pair-card");
+    if (!f) return;
+    var t = titles(), box = f.querySelector(".pair");
+    f.querySelector(".pair-done").hidden = !!pair; box.hidden = !pair;
+    if (!pair) return;
+    f.querySelector("input[name=a]").value = pair[0]; f.querySelector("input[name=b]").value = pair[1];
+    f.querySelector(".choice-a").textContent = t[pair[0]] || ""; f.querySelector(".choice-b").textContent = t[pair[1]] || "";
+  }
+
+  root.addEventListener("click", function (e) {
+    var b = e.target.closest("button[name=op], button[name=choice]");
+    if (!b || !stage()) return;
+    var f = b.closest("form");
+    e.preventDefault();
+    if (b.name === "choice") {
+      send({ t: "pair", k: key(), a: +stage().dataset.activity, x: +f.querySelector("input[name=a]").value,
+             y: +f.querySelector("input[name=b]").value, c: b.value });
+      f.querySelector(".pair").hidden = true;
+    } else if (b.value === "save") {
+      send({ t: "rank", k: key(), a: +stage().dataset.activity, order: order.slice() });
+    } else {
+      rankOp(b.value);
+    }
+  });
+
   function onMessage(ev) {
     var m = JSON.parse(ev.data);
     if (m.t === "html") {
@@ -115,9 +224,16 @@
       el.innerHTML = m.html;
       var s = stage();
       // The broadcast stage carries nobody's answers: ask for ours.
-      if (m.id === "stage" && s && s.dataset.state === "open") ws.send(JSON.stringify({ t: "mine", a: +s.dataset.activity }));
+      if (m.id === "stage" && s && s.dataset.state === "open") {
+        if (s.dataset.kind === "ranking") { order = []; rankDirty = false; drawRanking(); }
+        ws.send(JSON.stringify({ t: "mine", a: +s.dataset.activity }));
+      }
+    } else if (m.t === "mine" && m.ranking) {
+      if (!rankDirty) { order = m.ranking.slice(); drawRanking(); }
+    } else if (m.t === "mine" && "pair" in m) {
+      setPair(m.pair);
     } else if (m.t === "mine") {
-      var answers = m.answers, spent = 0;
+      var answers = m.answers || {}, spent = 0;
       Object.keys(answers).forEach(function (g) {
         Object.keys(answers[g]).forEach(function (q) { setAnswer(g, q, answers[g][q]); if (q === "dots") spent += answers[g][q]; });
       });
@@ -155,6 +271,10 @@
       delay = Math.min(delay * 2, 30000);
     };
   }
+
+  var first = root.querySelector(".ranking-card input[name=order]");
+  if (first && first.value) order = first.value.split(",").map(Number);
+  drawRanking();
 
   setInterval(function () {
     root.querySelectorAll(".timer[data-ends]").forEach(function (t) {

@@ -15,7 +15,16 @@ from tests.conftest import csrf_token
 
 PUBLIC = {"home", "login_form", "login", "logout", "set_language", "healthz"}
 # A participant's token (cookie), not a login, opens these: see test_participant_routes.py.
-PARTICIPANT = {"join_code", "join", "join_submit", "participant", "participant_answer", "participant_dots"}
+PARTICIPANT = {
+    "join_code",
+    "join",
+    "join_submit",
+    "participant",
+    "participant_answer",
+    "participant_dots",
+    "participant_rank",
+    "participant_pair",
+}
 # Any logged-in facilitator may use these: they touch only their own account or new chains.
 ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create"}
 ALLOWED = (200, 204, 303, 422)

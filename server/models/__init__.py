@@ -1,6 +1,6 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
-from server.models.answers import DotVote, GapAnswer, Receipt
+from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
 from server.models.stakeholder import StakeholderGroup, WorkArea
 from server.models.user import LoginSession, User
@@ -27,7 +27,9 @@ __all__ = [
     "Gap",
     "GapAnswer",
     "LoginSession",
+    "PairwiseAnswer",
     "Participant",
+    "RankingBallot",
     "Receipt",
     "Segment",
     "StakeholderGroup",

@@ -52,3 +52,33 @@ class Receipt(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", primary_key=True, ondelete="CASCADE")
     key: str = Field(primary_key=True, max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RankingBallot(SQLModel, table=True):
+    """A participant's ranking of an activity's action lines, most important first.
+    Lines left out tie below the ranked ones (a partial ranking)."""
+
+    __tablename__ = "ranking_ballot"
+    __table_args__ = (UniqueConstraint("participant_id", "activity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE")
+    ranking: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PairwiseAnswer(SQLModel, table=True):
+    """One "which first?" answer of the pairwise mode; ``item_a`` < ``item_b``, ``choice``
+    is "a", "b" or "tie" (can't decide)."""
+
+    __tablename__ = "pairwise_answer"
+    __table_args__ = (UniqueConstraint("participant_id", "activity_id", "item_a", "item_b"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE")
+    item_a: int = Field(foreign_key="action_line.id")
+    item_b: int = Field(foreign_key="action_line.id")
+    choice: str = Field(max_length=4)
+    updated_at: dt.datetime = Field(default_factory=utcnow)

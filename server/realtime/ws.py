@@ -14,14 +14,16 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from server.activities.acks import ack_json
 from server.activities.gaps import service as gaps
+from server.activities.ranking import service as ranking
 from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
 from server.auth.service import access_login
 from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
-from server.models import Workshop
+from server.models import Activity, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.workshops.participants import access_participant, cookie_name
 from server.workshops.service import access_workshop
@@ -77,8 +79,10 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
                 await _send_mine(conn, app, participant.id, message.get("a"))
             elif kind == "mine":
                 await _send_mine(conn, app, participant.id, message.get("a"))
-            elif kind in ("answer", "dots"):
+            elif kind in ("answer", "dots", "rank", "pair"):
                 await _answer(conn, writer, tallies, participant.id, message, t)
+                if kind == "pair":  # the next two lines to compare
+                    await _send_mine(conn, app, participant.id, message.get("a"))
     except WebSocketDisconnect:
         pass
     finally:
@@ -88,17 +92,25 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
 async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: Translator) -> None:
     key = str(message.get("k") or "")[:100]
     try:
-        activity_id, gap_id = int(message.get("a")), int(message.get("g"))
-        if message["t"] == "answer":
-            question = str(message.get("q") or "")
+        activity_id = int(message.get("a"))
+        kind = message["t"]
+        if kind == "rank":
+            order = message.get("order")
+            ack = await writer.submit(lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, order, key))
+        elif kind == "pair":
+            a, b, choice = message.get("x"), message.get("y"), str(message.get("c") or "")
             ack = await writer.submit(
-                lambda s: gaps.do_answer(
-                    s, tallies, participant_id, activity_id, gap_id, question, message.get("v"), key
-                )
+                lambda s: ranking.do_pair(s, tallies, participant_id, activity_id, a, b, choice, key)
+            )
+        elif kind == "answer":
+            gap_id, question, value = int(message.get("g")), str(message.get("q") or ""), message.get("v")
+            ack = await writer.submit(
+                lambda s: gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, question, value, key)
             )
         else:
+            gap_id, value = int(message.get("g")), message.get("v")
             ack = await writer.submit(
-                lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, message.get("v"), key)
+                lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, value, key)
             )
     except Invalid as exc:
         conn.queue(
@@ -116,19 +128,7 @@ async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: 
             )
         )
         return
-    conn.queue(
-        json.dumps(
-            {
-                "t": "ack",
-                "k": key,
-                "ok": True,
-                "g": ack.gap_id,
-                "q": ack.question,
-                "v": ack.value,
-                "left": ack.dots_left,
-            }
-        )
-    )
+    conn.queue(json.dumps({"t": "ack", "k": key, "ok": True, **ack_json(ack)}))
 
 
 async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
@@ -138,12 +138,23 @@ async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
     except (TypeError, ValueError):
         return
 
-    def load():
+    def load() -> dict:
         with Session(app.state.db.reader) as session:
-            return gaps.my_answers(session, participant_id, activity_id)
+            activity = session.get(Activity, activity_id)
+            if activity is None or activity.workshop_id != conn.workshop_id:
+                return {}
+            if activity.kind != "ranking":
+                mine = gaps.my_answers(session, participant_id, activity_id)
+                return {"answers": {str(g): a for g, a in mine.items()}}
+            if activity.settings.get("mode") == "pairwise":
+                tally = app.state.tallies.get(activity_id, activity.workshop_id)
+                pair = ranking.next_pair_for(session, tally, participant_id, activity_id)
+                return {"pair": list(pair) if pair else None}
+            return {"ranking": ranking.my_ballot(session, participant_id, activity_id)}
 
     mine = await anyio.to_thread.run_sync(load)
-    conn.queue(json.dumps({"t": "mine", "a": activity_id, "answers": {str(g): a for g, a in mine.items()}}))
+    if mine:
+        conn.queue(json.dumps({"t": "mine", "a": activity_id, **mine}))
 
 
 @router.websocket("/ws/screen/{workshop_id}/{audience}")

@@ -69,6 +69,8 @@ async def live_activity(
             live.do_close(session, workshop, activity)
         elif control in ("reveal", "hide"):
             live.do_reveal(session, workshop, activity, control == "reveal")
+        elif control == "headline":
+            live.do_headline(session, workshop, activity, data.get("method"))
         elif control == "timer":
             live.do_timer(session, workshop, activity, data.get("minutes"))
         else:

@@ -16,7 +16,9 @@ from server.models import (
     ActivityStatus,
     DotVote,
     GapAnswer,
+    PairwiseAnswer,
     Participant,
+    RankingBallot,
     Workshop,
     WorkshopStatus,
     utcnow,
@@ -25,7 +27,7 @@ from server.realtime.events import notify
 from server.workshops.service import agenda_of
 
 MAX_TIMER_MINUTES = 120
-LIVE_KINDS = {"gap_rating"}  # the activity types that can run live so far
+LIVE_KINDS = {"gap_rating", "ranking"}  # the activity types that can run live so far
 
 
 def _all(session: Session, workshop: Workshop) -> None:
@@ -95,6 +97,18 @@ def do_reveal(session: Session, workshop: Workshop, activity: Activity, shown: b
     _all(session, workshop)
 
 
+def do_headline(session: Session, workshop: Workshop, activity: Activity, method: str | None) -> None:
+    """Which ranking method the room sees first; the others stay one tap away."""
+    from server.activities.ranking.explain import METHODS
+
+    if activity.kind != "ranking" or method not in METHODS:
+        raise Invalid({"__all__": Message(N_("Choose one of the options."))})
+    activity.settings = {**activity.settings, "headline": method}
+    session.add(activity)
+    session.flush()
+    notify(session, workshop.id, "results")
+
+
 def do_timer(session: Session, workshop: Workshop, activity: Activity, minutes: str | None) -> None:
     """Start a countdown of ``minutes`` (phones and projector show it), or stop it."""
     if not minutes:
@@ -129,7 +143,7 @@ def do_remove_participant(session: Session, workshop: Workshop, participant_id: 
     participant.removed = True
     session.add(participant)
     activity_ids = select(Activity.id).where(Activity.workshop_id == workshop.id)
-    for model in (GapAnswer, DotVote):
+    for model in (GapAnswer, DotVote, RankingBallot, PairwiseAnswer):
         session.exec(
             delete(model).where(col(model.participant_id) == participant.id, col(model.activity_id).in_(activity_ids))
         )

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from server.activities.acks import ack_json
 from server.activities.gaps import service as gaps
 from server.activities.gaps.tally import ELEMENTS
+from server.activities.ranking import service as ranking
 from server.auth.deps import DbSession, ReadSession
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
@@ -106,11 +108,22 @@ def _rejoin(request: Request, workshop: Workshop) -> Response:
     raise NotFound()
 
 
-def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200) -> Response:
-    view = live_view(session, workshop, request.app.state.tallies, 0, request.app.state.settings.min_group_size)
-    mine = gaps.my_answers(session, participant.id, view.activity.id) if view.activity else {}
+def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200, draft=None) -> Response:
+    tallies = request.app.state.tallies
+    view = live_view(session, workshop, tallies, 0, request.app.state.settings.min_group_size)
+    activity = view.activity
+    mine, extra = {}, {}
+    if activity is not None and activity.kind == "ranking":
+        extra["ballot"] = draft if draft is not None else ranking.my_ballot(session, participant.id, activity.id)
+        extra["draft"] = draft is not None
+        if activity.settings.get("mode") == "pairwise":
+            tally = tallies.get(activity.id, workshop.id)
+            extra["pair"] = ranking.next_pair_for(session, tally, participant.id, activity.id)
+    elif activity is not None:
+        mine = gaps.my_answers(session, participant.id, activity.id)
     spent = sum(a.get("dots", 0) for a in mine.values())
     ctx = {
+        **extra,
         "view": view,
         "participant": participant,
         "mine": mine,
@@ -118,13 +131,12 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, s
         "errors": errors or {},
         "dots_left": int(view.activity.settings.get("dot_budget", 0)) - spent if view.activity else 0,
         "form_key": secrets.token_urlsafe(12),
-        "levels_keys": ELEMENTS,
     }
     return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False, compact=True)
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(request: Request, session: DbSession, workshop_id: int, saved: int | None = None) -> Response:
+def participant_page(request: Request, session: DbSession, workshop_id: int, saved: str | None = None) -> Response:
     workshop, participant = _participant_or_join(request, session, workshop_id)
     if participant is None:
         return _rejoin(request, workshop)
@@ -135,7 +147,7 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-async def _submit(request: Request, session: Session, workshop_id: int, work_for) -> Response:
+async def _submit(request: Request, session: Session, workshop_id: int, work_for, draft=None) -> Response:
     """Run a participant's write through the single writer; answer as JSON or as a page."""
     workshop, participant = _participant_or_join(request, session, workshop_id)
     if participant is None:
@@ -160,11 +172,12 @@ async def _submit(request: Request, session: Session, workshop_id: int, work_for
         )
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
-        return JSONResponse(
-            {"ok": True, "acks": [{"g": a.gap_id, "q": a.question, "v": a.value, "left": a.dots_left} for a in acks]}
-        )
-    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=gap_id)
-    return RedirectResponse(f"{url}#gap-{gap_id}", status_code=303)
+        return JSONResponse({"ok": True, "acks": [ack_json(a) for a in acks]})
+    if gap_id:
+        url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=gap_id)
+        return RedirectResponse(f"{url}#gap-{gap_id}", status_code=303)
+    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved="ranking")
+    return RedirectResponse(str(url), status_code=303)
 
 
 def _ints(data: dict, *names: str) -> list[int]:
@@ -209,5 +222,60 @@ async def participant_dots(request: Request, session: ReadSession, workshop_id: 
         activity_id, gap_id = _ints(data, "activity", "gap")
         key = str(data.get("key") or "")
         return lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, data.get("dots"), key)
+
+    return await _submit(request, session, workshop_id, work_for)
+
+
+def _apply_op(order: list[int], op: str) -> list[int]:
+    """A button of the ranking form without JavaScript: up, down, out or in."""
+    action, _, raw = op.partition(":")
+    if not raw.isdigit():
+        return order
+    item, order = int(raw), list(order)
+    if action == "in" and item not in order:
+        order.append(item)
+    elif item in order:
+        i = order.index(item)
+        if action == "out":
+            order.pop(i)
+        elif action in ("up", "down"):
+            j = max(0, min(len(order) - 1, i + (-1 if action == "up" else 1)))
+            order[i], order[j] = order[j], order[i]
+    return order
+
+
+@router.post("/p/{workshop_id}/rank", name="participant_rank")
+async def participant_rank(request: Request, session: ReadSession, workshop_id: int) -> Response:
+    """Save a ranking; without JavaScript, the arrow buttons post here too and get the
+    page back with the changed (not yet saved) order."""
+    tallies = request.app.state.tallies
+    data = await form_data(request)
+    order = [int(i) for i in data.get("order", "").split(",") if i.strip().isdigit()]
+    op = data.get("op", "save")
+    if op != "save":
+        workshop, participant = _participant_or_join(request, session, workshop_id)
+        if participant is None:
+            return _rejoin(request, workshop)
+        return _page(request, session, workshop, participant, draft=_apply_op(order, op))
+
+    def work_for(participant_id: int, data: dict, _segments):
+        (activity_id,) = _ints(data, "activity")
+        key = str(data.get("key") or "")
+        return lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, order, key)
+
+    return await _submit(request, session, workshop_id, work_for, draft=order)
+
+
+@router.post("/p/{workshop_id}/pair", name="participant_pair")
+async def participant_pair(request: Request, session: ReadSession, workshop_id: int) -> Response:
+    """One "which first?" answer of the pairwise mode."""
+    tallies = request.app.state.tallies
+
+    def work_for(participant_id: int, data: dict, _segments):
+        (activity_id,) = _ints(data, "activity")
+        key = f"{data.get('key') or ''}-{data.get('a')}-{data.get('b')}"
+        return lambda s: ranking.do_pair(
+            s, tallies, participant_id, activity_id, data.get("a"), data.get("b"), data.get("choice", ""), key
+        )
 
     return await _submit(request, session, workshop_id, work_for)

@@ -45,12 +45,23 @@ class LiveView:
     online: int = 0
     answered: int = 0
     agenda: list = field(default_factory=list)
+    # Ranking activities
+    ranking: dict = field(default_factory=dict)  # method -> list[Placement]
+    headline: str = "schulze"
+    agreement: float | None = None
+    stability: dict = field(default_factory=dict)  # item -> share of resamples in the top k
+    k: int = 3
+    group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
+    rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
     spaced_code: str = ""
     min_group_size: int = MIN_GROUP_SIZE
 
     @property
     def gap_title(self) -> dict[int, str]:
+        """Titles of the activity's items (gaps or action lines) by id."""
         return {g.id: g.title for g in self.gaps}
+
+    item_title = gap_title
 
     @property
     def timer_ends(self) -> str:
@@ -62,15 +73,16 @@ class LiveView:
 
 
 def live_view(
-    session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE
+    session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE, activity=None
 ) -> LiveView:
+    """What the live screens show now; ``activity`` instead of the current one (results)."""
     view = LiveView(
         workshop=workshop, spaced_code=codes.spaced(workshop.join_code or ""), min_group_size=min_group_size
     )
     view.joined = joined_count(session, workshop.id)
     view.online = online
     view.agenda = agenda_of(session, workshop)
-    activity = current_activity(session, workshop)
+    activity = activity or current_activity(session, workshop)
     view.segments = list(
         session.exec(
             select(Segment).where(Segment.value_chain_id == workshop.value_chain_id).order_by(Segment.position)
@@ -81,7 +93,9 @@ def live_view(
         return view
     view.activity, view.kind = activity, KINDS.get(activity.kind)
     view.gaps = activity_items(session, activity)
-    if activity.kind == "gap_rating":
+    if activity.kind == "ranking":
+        ranking_view(view, tallies.get(activity.id, workshop.id))
+    elif activity.kind == "gap_rating":
         tally = tallies.get(activity.id, workshop.id)
         order = [g.id for g in view.gaps]
         view.results = gap_tally.results(tally.overall, order)
@@ -92,6 +106,28 @@ def live_view(
         if "public" in by_key and "private" in by_key:
             view.disagreement = gap_tally.disagreement(by_key["public"], by_key["private"])
     return view
+
+
+def ranking_view(view: LiveView, tally) -> None:
+    """Fill in a ranking activity's results: every method, agreement, groups, stability."""
+    from server.activities.ranking.tally import live_results, stability
+
+    settings = view.activity.settings
+    view.ranking = live_results(tally)
+    view.headline = settings.get("headline") or ("bradley_terry" if settings.get("mode") == "pairwise" else "schulze")
+    if view.headline not in view.ranking and view.ranking:
+        view.headline = next(iter(view.ranking))
+    view.answered = tally.respondents()
+    view.agreement = tally.kendall_w()
+    view.k = min(int(settings.get("k", 3)), len(tally.items)) if settings.get("mode") == "top_k" else 3
+    view.stability = stability(tally, view.k, closed=view.activity.status == ActivityStatus.closed)
+    for group, sums in tally.group_sums.items():
+        if group is not None and sums.ballots >= view.min_group_size:
+            view.group_ranks[group] = tally.mean_ranks(group)
+    by_key = {view.groups[g].key: ranks for g, ranks in view.group_ranks.items() if g in view.groups}
+    if "public" in by_key and "private" in by_key:
+        diffs = [(i, abs(by_key["public"][i] - by_key["private"][i])) for i in tally.items]
+        view.rank_gaps = sorted(diffs, key=lambda d: -d[1])
 
 
 class ScreenRenderer:
@@ -150,8 +186,6 @@ def render_fragment(env: Environment, template: str, view: LiveView, t: Translat
             ngettext=t.ngettext,
             msg=t.message,
             locale=t.locale,
-            levels=gap_tally.LEVELS,
-            elements=gap_tally.ELEMENTS,
             **extra,
         )
     )

@@ -181,7 +181,9 @@ def do_answer(
     workshop_id = info.activity.workshop_id
     after_commit(
         session,
-        lambda: tallies.apply_answer(workshop_id, activity_id, participant_id, group, gap_id, question, old, new),
+        lambda: tallies.apply(
+            workshop_id, activity_id, lambda t: t.apply_answer(participant_id, group, gap_id, question, old, new)
+        ),
     )
     return Ack(gap_id, question, value)
 
@@ -243,7 +245,10 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
     group = participant.stakeholder_group_id
     workshop_id = info.activity.workshop_id
     after_commit(
-        session, lambda: tallies.apply_dots(workshop_id, activity_id, participant_id, group, gap_id, old, dots)
+        session,
+        lambda: tallies.apply(
+            workshop_id, activity_id, lambda t: t.apply_dots(participant_id, group, gap_id, old, dots)
+        ),
     )
     return Ack(gap_id, "dots", dots, dots_left=budget - others - dots)
 

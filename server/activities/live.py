@@ -1,4 +1,5 @@
-"""Live tallies of gap activities, kept in memory and moved by each committed write.
+"""Live tallies of activities (gap ratings, rankings), kept in memory and moved by each
+committed write.
 
 A tally is counted afresh from the database the first time it is needed (and again
 after another process wrote, or a participant was removed); from then on each committed
@@ -10,23 +11,33 @@ the recount or applied after it, never both.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from sqlmodel import Session
 
-from server.activities.gaps.service import recount
-from server.activities.gaps.tally import ActivityTally
+from server.models import Activity
 
 
-class GapTallies:
+def recount(session: Session, activity_id: int) -> Any:
+    """The tally of an activity counted afresh from the database, by its kind."""
+    from server.activities.gaps.service import recount as gap_recount
+    from server.activities.ranking.service import recount as ranking_recount
+
+    activity = session.get(Activity, activity_id)
+    return ranking_recount(session, activity_id) if activity.kind == "ranking" else gap_recount(session, activity_id)
+
+
+class LiveTallies:
     def __init__(self, reader_engine, write_lock: threading.Lock, mark_dirty):
         self.engine = reader_engine
         self.write_lock = write_lock
         self.mark_dirty = mark_dirty
         self._lock = threading.Lock()
-        self._tallies: dict[int, ActivityTally] = {}
+        self._tallies: dict[int, Any] = {}
         self._workshop_of: dict[int, int] = {}
 
-    def get(self, activity_id: int, workshop_id: int) -> ActivityTally:
+    def get(self, activity_id: int, workshop_id: int) -> Any:
         with self._lock:
             tally = self._tallies.get(activity_id)
         if tally is not None:
@@ -38,18 +49,12 @@ class GapTallies:
                 self._workshop_of[activity_id] = workshop_id
         return tally
 
-    def apply_answer(self, workshop_id, activity_id, participant, group, gap, question, old, new) -> None:
+    def apply(self, workshop_id: int, activity_id: int, change: Callable[[Any], None]) -> None:
+        """Move a loaded tally by a committed write (an unloaded one is counted later)."""
         with self._lock:
             tally = self._tallies.get(activity_id)
             if tally is not None:
-                tally.apply_answer(participant, group, gap, question, old, new)
-        self.mark_dirty(workshop_id, "results", "counts")
-
-    def apply_dots(self, workshop_id, activity_id, participant, group, gap, old, new) -> None:
-        with self._lock:
-            tally = self._tallies.get(activity_id)
-            if tally is not None:
-                tally.apply_dots(participant, group, gap, old, new)
+                change(tally)
         self.mark_dirty(workshop_id, "results", "counts")
 
     def forget_workshop(self, workshop_id: int) -> None:

@@ -1,0 +1,252 @@
+"""Use cases of the ranking activity: a ballot per participant (full, or top k), or
+"which first?" answers in the pairwise mode.
+
+Like the gap activity, these run in the single writer's batches, carry the phone's
+idempotency key, and move the live tally after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from server.activities.ranking.tally import RankingTally
+from server.db import after_commit, insert_ignore, upsert
+from server.errors import Invalid
+from server.i18n import N_, Message
+from server.models import (
+    Activity,
+    ActivityItem,
+    ActivityStatus,
+    PairwiseAnswer,
+    Participant,
+    RankingBallot,
+    Receipt,
+    utcnow,
+)
+
+CHOICES = ("a", "b", "tie")
+
+
+@dataclass
+class RankAck:
+    ranking: list[int]
+    duplicate: bool = False
+
+
+@dataclass
+class PairAck:
+    pair: tuple[int, int]
+    choice: str
+    duplicate: bool = False
+
+
+@dataclass
+class RankingInfo:
+    activity: Activity
+    items: list[int]
+
+    @property
+    def mode(self) -> str:
+        return self.activity.settings.get("mode", "full")
+
+    @property
+    def k(self) -> int:
+        return int(self.activity.settings.get("k", 3)) if self.mode == "top_k" else len(self.items)
+
+
+def _refuse(message: str, **params) -> Invalid:
+    return Invalid({"__all__": Message(message, **params)})
+
+
+def ranking_info(session: Session, activity_id: int) -> RankingInfo:
+    cache = session.info.setdefault("ranking_info", {})
+    if activity_id not in cache:
+        activity = session.get(Activity, activity_id)
+        if activity is None or activity.kind != "ranking":
+            raise _refuse(N_("This activity does not exist."))
+        items = list(
+            session.execute(
+                select(ActivityItem.action_line_id)
+                .where(ActivityItem.activity_id == activity_id)
+                .order_by(ActivityItem.position)
+            ).scalars()
+        )
+        cache[activity_id] = RankingInfo(activity, items)
+    return cache[activity_id]
+
+
+def check_ballot(info: RankingInfo, raw) -> tuple[int, ...]:
+    """A valid ranking of the activity's lines: known lines, each once, at most k of them."""
+    if info.mode == "pairwise":
+        raise _refuse(N_("This activity asks which of two lines comes first."))
+    try:
+        ballot = tuple(int(i) for i in (raw or []))
+    except (TypeError, ValueError):
+        raise _refuse(N_("Rank the lines of this activity.")) from None
+    if not ballot:
+        raise _refuse(N_("Put at least one line in your ranking."))
+    if len(set(ballot)) != len(ballot):
+        raise _refuse(N_("Each line can appear only once in your ranking."))
+    if not set(ballot) <= set(info.items):
+        raise _refuse(N_("Rank the lines of this activity."))
+    if len(ballot) > info.k:
+        raise _refuse(N_("Pick at most %(k)s lines."), k=info.k)
+    return ballot
+
+
+def _check(session: Session, participant_id: int, info: RankingInfo) -> Participant:
+    participant = session.get(Participant, participant_id, with_for_update=True)
+    if participant is None or participant.removed or participant.workshop_id != info.activity.workshop_id:
+        raise _refuse(N_("You are no longer part of this workshop."))
+    if info.activity.status != ActivityStatus.open:
+        raise _refuse(N_("This activity is closed; your answer was not saved."))
+    return participant
+
+
+def _seen(session: Session, participant_id: int, key: str) -> bool:
+    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
+    return found.first() is not None
+
+
+def _receipt(session: Session, participant_id: int, key: str) -> bool:
+    key = (key or "").strip()
+    if not 8 <= len(key) <= 64:
+        raise _refuse(N_("Your phone sent an incomplete answer; please try again."))
+    return insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()})
+
+
+def do_rank(session: Session, tallies, participant_id: int, activity_id: int, raw, key: str) -> RankAck:
+    """Save a participant's ranking (it replaces their previous one)."""
+    if _seen(session, participant_id, key):
+        return RankAck(list(raw or []), duplicate=True)
+    info = ranking_info(session, activity_id)
+    participant = _check(session, participant_id, info)
+    ballot = check_ballot(info, raw)
+    if not _receipt(session, participant_id, key):
+        return RankAck(list(ballot), duplicate=True)
+    where = (RankingBallot.participant_id == participant_id, RankingBallot.activity_id == activity_id)
+    previous = session.execute(select(RankingBallot.ranking).where(*where)).scalar_one_or_none()
+    upsert(
+        session,
+        RankingBallot,
+        {"participant_id": participant_id, "activity_id": activity_id, "ranking": list(ballot), "updated_at": utcnow()},
+        keys=["participant_id", "activity_id"],
+        update=["ranking", "updated_at"],
+    )
+    old = tuple(previous) if previous else None
+    group, workshop_id = participant.stakeholder_group_id, info.activity.workshop_id
+    after_commit(
+        session,
+        lambda: tallies.apply(workshop_id, activity_id, lambda t: t.apply_ballot(participant_id, group, old, ballot)),
+    )
+    return RankAck(list(ballot))
+
+
+def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a, b, choice: str, key: str) -> PairAck:
+    """Save one "which first?" answer of the pairwise mode."""
+    if _seen(session, participant_id, key):
+        return PairAck((0, 0), choice, duplicate=True)
+    info = ranking_info(session, activity_id)
+    _check(session, participant_id, info)
+    if info.mode != "pairwise":
+        raise _refuse(N_("This activity asks for a ranking."))
+    try:
+        first, second = int(a), int(b)
+    except (TypeError, ValueError):
+        raise _refuse(N_("Rank the lines of this activity.")) from None
+    if first == second or not {first, second} <= set(info.items) or choice not in CHOICES:
+        raise _refuse(N_("Rank the lines of this activity."))
+    if first > second:  # stored in order; the choice follows the items
+        first, second = second, first
+        choice = {"a": "b", "b": "a"}.get(choice, choice)
+    if not _receipt(session, participant_id, key):
+        return PairAck((first, second), choice, duplicate=True)
+    where = (
+        PairwiseAnswer.participant_id == participant_id,
+        PairwiseAnswer.activity_id == activity_id,
+        PairwiseAnswer.item_a == first,
+        PairwiseAnswer.item_b == second,
+    )
+    previous = session.execute(select(PairwiseAnswer.choice).where(*where)).scalar_one_or_none()
+    upsert(
+        session,
+        PairwiseAnswer,
+        {
+            "participant_id": participant_id,
+            "activity_id": activity_id,
+            "item_a": first,
+            "item_b": second,
+            "choice": choice,
+            "updated_at": utcnow(),
+        },
+        keys=["participant_id", "activity_id", "item_a", "item_b"],
+        update=["choice", "updated_at"],
+    )
+    old = (first, second, previous) if previous else None
+    new = (first, second, choice)
+    workshop_id = info.activity.workshop_id
+    after_commit(
+        session, lambda: tallies.apply(workshop_id, activity_id, lambda t: t.apply_pair(participant_id, old, new))
+    )
+    return PairAck((first, second), choice)
+
+
+# Reading ---------------------------------------------------------------------------
+
+
+def my_ballot(session: Session, participant_id: int, activity_id: int) -> list[int]:
+    found = session.execute(
+        select(RankingBallot.ranking).where(
+            RankingBallot.participant_id == participant_id, RankingBallot.activity_id == activity_id
+        )
+    ).scalar_one_or_none()
+    return list(found or [])
+
+
+def my_pairs(session: Session, participant_id: int, activity_id: int) -> list[tuple[int, int, str]]:
+    rows = session.execute(
+        select(PairwiseAnswer.item_a, PairwiseAnswer.item_b, PairwiseAnswer.choice).where(
+            PairwiseAnswer.participant_id == participant_id, PairwiseAnswer.activity_id == activity_id
+        )
+    )
+    return [tuple(r) for r in rows]
+
+
+def next_pair_for(
+    session: Session, tally: RankingTally, participant_id: int, activity_id: int
+) -> tuple[int, int] | None:
+    """The next two lines to show this participant in the pairwise mode."""
+    from server.activities.ranking import methods
+
+    info = ranking_info(session, activity_id)
+    asked = {frozenset((a, b)) for a, b, _ in my_pairs(session, participant_id, activity_id)}
+    return methods.next_pair(info.items, list(tally.all_wins()), list(tally.all_ties()), asked)
+
+
+def recount(session: Session, activity_id: int) -> RankingTally:
+    info = ranking_info(session, activity_id)
+    group_of = dict(
+        session.execute(
+            select(Participant.id, Participant.stakeholder_group_id).where(
+                Participant.workshop_id == info.activity.workshop_id
+            )
+        ).all()
+    )
+    ballots = [
+        (p, group_of.get(p), tuple(ranking))
+        for p, ranking in session.execute(
+            select(RankingBallot.participant_id, RankingBallot.ranking).where(RankingBallot.activity_id == activity_id)
+        )
+    ]
+    pairs = [
+        (p, (a, b, c))
+        for p, a, b, c in session.execute(
+            select(
+                PairwiseAnswer.participant_id, PairwiseAnswer.item_a, PairwiseAnswer.item_b, PairwiseAnswer.choice
+            ).where(PairwiseAnswer.activity_id == activity_id)
+        )
+    ]
+    return RankingTally.recount(info.items, info.k, ballots, pairs)

@@ -1,0 +1,27 @@
+"""Results as JSON, for facilitators and organizers (documented in docs/api.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from server.auth.deps import CurrentUser, DbSession
+from server.errors import NotFound
+from server.results.service import activity_results
+from server.workshops.screens import live_view
+from server.workshops.service import access_activity, access_workshop
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/workshops/{workshop_id}/activities/{activity_id}/results", name="api_activity_results")
+def api_activity_results(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+) -> JSONResponse:
+    workshop, _chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    if activity.kind not in ("gap_rating", "ranking"):
+        raise NotFound()
+    tallies = request.app.state.tallies
+    view = live_view(session, workshop, tallies, 0, request.app.state.settings.min_group_size, activity=activity)
+    return JSONResponse(activity_results(view, tallies.get(activity.id, workshop.id)))
