@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from server.activities.ranking import methods
 from server.activities.ranking.explain import METHODS
+from server.activities.ranking.tally import stability
 from server.workshops.screens import LiveView
 
 
@@ -40,7 +40,7 @@ def activity_results(view: LiveView, tally) -> dict:
             },
             "kendall_w": view.agreement,
             "k": view.k,
-            "stability_top_k": {str(item): share for item, share in stability.items()},
+            "stability_top_k": {str(item): share for item, share in robust.items()},
             "borda_partial_rule": "With n lines, place p earns n - p points; lines left out share the points of the places left.",
             "by_group": {
                 view.groups[g].key: {str(item): rank for item, rank in ranks.items()}

@@ -94,7 +94,7 @@ def live_view(
     view.activity, view.kind = activity, KINDS.get(activity.kind)
     view.gaps = activity_items(session, activity)
     if activity.kind == "ranking":
-        ranking_view(view, tallies.get(activity.id, workshop.id))
+        ranking_view(view, tallies.get(activity.id, workshop.id), lambda: tallies.mark_dirty(workshop.id, "results"))
     elif activity.kind == "gap_rating":
         tally = tallies.get(activity.id, workshop.id)
         order = [g.id for g in view.gaps]
@@ -108,7 +108,7 @@ def live_view(
     return view
 
 
-def ranking_view(view: LiveView, tally) -> None:
+def ranking_view(view: LiveView, tally, on_stability=None) -> None:
     """Fill in a ranking activity's results: every method, agreement, groups, stability."""
     from server.activities.ranking.tally import live_results, stability
 
@@ -120,7 +120,9 @@ def ranking_view(view: LiveView, tally) -> None:
     view.answered = tally.respondents()
     view.agreement = tally.kendall_w()
     view.k = min(int(settings.get("k", 3)), len(tally.items)) if settings.get("mode") == "top_k" else 3
-    view.stability = stability(tally, view.k, closed=view.activity.status == ActivityStatus.closed)
+    view.stability = stability(
+        tally, view.k, closed=view.activity.status == ActivityStatus.closed, on_ready=on_stability
+    )
     for group, sums in tally.group_sums.items():
         if group is not None and sums.ballots >= view.min_group_size:
             view.group_ranks[group] = tally.mean_ranks(group)

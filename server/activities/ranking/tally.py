@@ -9,6 +9,7 @@ The methods themselves live in ``methods.py``; this module feeds them.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class RankingTally:
         self.ties: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.version = 0
         self.stability_cache: tuple[int, int, dict[int, float]] | None = None
+        self.stability_pending: tuple[int, int] | None = None
 
     # Moving -----------------------------------------------------------------------
 
@@ -164,16 +166,27 @@ def live_results(tally: RankingTally) -> dict[str, list[methods.Placement]]:
 STABILITY_LIVE_BALLOTS = 400  # above this, the bootstrap waits until the activity closes
 
 
-def stability(tally: RankingTally, k: int, *, closed: bool, resamples: int = 200) -> dict[int, float]:
+def stability(tally: RankingTally, k: int, *, closed: bool, resamples: int = 200, on_ready=None) -> dict[int, float]:
     """Each line's share of bootstrap resamples of the ballots in which it stays in the top
-    k (Borda). Costly on large rooms: computed live only for small ones, else once closed;
-    kept until a ballot changes."""
+    k (Borda). Costly on large rooms (seconds for 5,000 ballots): computed live only for
+    small rooms, else once the activity closes; kept until a ballot changes. With
+    ``on_ready``, a missing result is computed in a background thread (the broadcast does
+    not wait) and ``on_ready()`` is called when it is there."""
     if not tally.ballots or (len(tally.ballots) > STABILITY_LIVE_BALLOTS and not closed):
         return {}
     cached = tally.stability_cache
     if cached and cached[:2] == (tally.version, k):
         return cached[2]
-    ballots = list(tally.ballots.values())
-    result = methods.stability(tally.items, ballots, methods.borda, k, resamples=resamples)
-    tally.stability_cache = (tally.version, k, result)
-    return result
+    version, ballots = tally.version, list(tally.ballots.values())
+
+    def compute() -> dict[int, float]:
+        result = methods.stability(tally.items, ballots, methods.borda, k, resamples=resamples)
+        tally.stability_cache = (version, k, result)
+        return result
+
+    if on_ready is None or len(ballots) <= STABILITY_LIVE_BALLOTS:
+        return compute()
+    if tally.stability_pending != (version, k):
+        tally.stability_pending = (version, k)
+        threading.Thread(target=lambda: (compute(), on_ready()), name="minka-stability", daemon=True).start()
+    return {}
