@@ -26,8 +26,7 @@ def activity_results(view: LiveView, tally) -> dict:
         "min_group_size": view.min_group_size,
     }
     if activity.kind == "ranking":
-        ballots = list(tally.ballots.values())
-        stability = methods.stability(tally.items, ballots, methods.borda, view.k, resamples=200) if ballots else {}
+        robust = stability(tally, view.k, closed=True)  # computed once per set of ballots
         out["ranking"] = {
             "headline": view.headline,
             "methods": {
