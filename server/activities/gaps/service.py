@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
-from server.db import after_commit, insert_ignore, upsert
-from server.errors import Invalid
-from server.i18n import N_, Message
+from server.activities.receipts import check_key, refuse, seen, take
+from server.db import after_commit, upsert
+from server.i18n import N_
 from server.models import (
     Activity,
     ActivityItem,
@@ -24,7 +24,6 @@ from server.models import (
     DotVote,
     GapAnswer,
     Participant,
-    Receipt,
     Segment,
     Workshop,
     utcnow,
@@ -54,16 +53,12 @@ class ActivityInfo:
     segment_ids: set[int] = field(default_factory=set)
 
 
-def _refuse(message: str, **params) -> Invalid:
-    return Invalid({"__all__": Message(message, **params)})
-
-
 def activity_info(session: Session, activity_id: int) -> ActivityInfo:
     cache = session.info.setdefault("activity_info", {})
     if activity_id not in cache:
         activity = session.get(Activity, activity_id)
         if activity is None or activity.kind != "gap_rating":
-            raise _refuse(N_("This activity does not exist."))
+            raise refuse(N_("This activity does not exist."))
         gap_ids = list(
             session.exec(
                 select(ActivityItem.gap_id)
@@ -82,53 +77,40 @@ def activity_info(session: Session, activity_id: int) -> ActivityInfo:
 def check_open(info: ActivityInfo, participant: Participant) -> None:
     activity = info.activity
     if participant.removed or participant.workshop_id != activity.workshop_id:
-        raise _refuse(N_("You are no longer part of this workshop."))
+        raise refuse(N_("You are no longer part of this workshop."))
     if activity.status != ActivityStatus.open:
-        raise _refuse(N_("This activity is closed; your answer was not saved."))
+        raise refuse(N_("This activity is closed; your answer was not saved."))
 
 
 def check_answer(info: ActivityInfo, gap_id: int, question: str, raw) -> object:
     """The answer as stored (int, or a sorted list of segment ids), or Invalid."""
     settings = info.activity.settings
     if settings.get("mode") != "rating":
-        raise _refuse(N_("This activity uses dot voting."))
+        raise refuse(N_("This activity uses dot voting."))
     if gap_id not in info.gap_ids:
-        raise _refuse(N_("This gap is not part of the activity."))
+        raise refuse(N_("This gap is not part of the activity."))
     if question == "segments":
         if not settings.get("ask_segments"):
-            raise _refuse(N_("This question is not asked in this activity."))
+            raise refuse(N_("This question is not asked in this activity."))
         try:
             chosen = sorted({int(s) for s in (raw or [])})
         except (TypeError, ValueError):
-            raise _refuse(N_("Choose segments of this value chain.")) from None
+            raise refuse(N_("Choose segments of this value chain.")) from None
         if not set(chosen) <= info.segment_ids:
-            raise _refuse(N_("Choose segments of this value chain."))
+            raise refuse(N_("Choose segments of this value chain."))
         return chosen
     if question in ELEMENTS and not settings.get("ask_relevance"):
-        raise _refuse(N_("This question is not asked in this activity."))
+        raise refuse(N_("This question is not asked in this activity."))
     if question not in RANGES:
-        raise _refuse(N_("This question is not asked in this activity."))
+        raise refuse(N_("This question is not asked in this activity."))
     low, high = RANGES[question]
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise _refuse(N_("Choose one of the options.")) from None
+        raise refuse(N_("Choose one of the options.")) from None
     if not low <= value <= high:
-        raise _refuse(N_("Choose one of the options."))
+        raise refuse(N_("Choose one of the options."))
     return value
-
-
-def check_key(key: str) -> str:
-    key = (key or "").strip()
-    if not 8 <= len(key) <= KEY_MAX:
-        raise _refuse(N_("Your phone sent an incomplete answer; please try again."))
-    return key
-
-
-def _seen(session: Session, participant_id: int, key: str) -> bool:
-    """A retry of a write already committed: acknowledged again, even after the activity closed."""
-    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
-    return found.first() is not None
 
 
 def _participant(session: Session, participant_id: int) -> Participant:
@@ -136,7 +118,7 @@ def _participant(session: Session, participant_id: int) -> Participant:
         Participant, participant_id, with_for_update=True
     )  # waits for a removal in progress (PostgreSQL)
     if participant is None:
-        raise _refuse(N_("You are no longer part of this workshop."))
+        raise refuse(N_("You are no longer part of this workshop."))
     return participant
 
 
@@ -145,13 +127,13 @@ def do_answer(
 ) -> Ack:
     """Save one answer about one gap (the latest counts until the activity closes)."""
     key = check_key(key)
-    if _seen(session, participant_id, key):
+    if seen(session, participant_id, key):
         return Ack(gap_id, question, raw, duplicate=True)
     participant = _participant(session, participant_id)
     info = activity_info(session, activity_id)
     check_open(info, participant)
     value = check_answer(info, gap_id, question, raw)
-    if not insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()}):
+    if not take(session, participant_id, key):
         return Ack(gap_id, question, value, duplicate=True)
     where = (
         GapAnswer.participant_id == participant_id,
@@ -201,7 +183,7 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
     """Put ``raw`` dots on a gap. The budget holds whatever arrives at once: the
     participant's row is locked (PostgreSQL) or the writer is alone (SQLite)."""
     key = check_key(key)
-    if _seen(session, participant_id, key):
+    if seen(session, participant_id, key):
         return Ack(gap_id, "dots", raw, duplicate=True)
     info = activity_info(session, activity_id)
     settings = info.activity.settings
@@ -209,26 +191,26 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
         select(Participant).where(Participant.id == participant_id).with_for_update()
     ).scalar_one_or_none()
     if participant is None:
-        raise _refuse(N_("You are no longer part of this workshop."))
+        raise refuse(N_("You are no longer part of this workshop."))
     check_open(info, participant)
     if settings.get("mode") != "dots":
-        raise _refuse(N_("This activity rates each gap; it has no dots."))
+        raise refuse(N_("This activity rates each gap; it has no dots."))
     if gap_id not in info.gap_ids:
-        raise _refuse(N_("This gap is not part of the activity."))
+        raise refuse(N_("This gap is not part of the activity."))
     try:
         dots = int(raw)
     except (TypeError, ValueError):
-        raise _refuse(N_("Choose one of the options.")) from None
+        raise refuse(N_("Choose one of the options.")) from None
     budget, most = int(settings.get("dot_budget", 10)), int(settings.get("dot_max_per_item", 3))
     if not 0 <= dots <= most:
-        raise _refuse(N_("At most %(n)s dots on one gap."), n=most)
+        raise refuse(N_("At most %(n)s dots on one gap."), n=most)
     spent = dots_spent(session, participant_id, activity_id)
     old = spent.get(gap_id, 0)
-    if not insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()}):
+    if not take(session, participant_id, key):
         return Ack(gap_id, "dots", old, duplicate=True, dots_left=budget - sum(spent.values()))
     others = sum(spent.values()) - old
     if others + dots > budget:
-        raise _refuse(N_("You have only %(n)s dots left."), n=budget - others)
+        raise refuse(N_("You have only %(n)s dots left."), n=budget - others)
     upsert(
         session,
         DotVote,

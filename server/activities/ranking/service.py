@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.ranking.tally import RankingTally
-from server.db import after_commit, insert_ignore, upsert
-from server.errors import Invalid
-from server.i18n import N_, Message
+from server.activities.receipts import check_key, refuse, seen, take
+from server.db import after_commit, upsert
+from server.i18n import N_
 from server.models import (
     Activity,
     ActivityItem,
@@ -23,7 +23,6 @@ from server.models import (
     PairwiseAnswer,
     Participant,
     RankingBallot,
-    Receipt,
     utcnow,
 )
 
@@ -57,16 +56,12 @@ class RankingInfo:
         return int(self.activity.settings.get("k", 3)) if self.mode == "top_k" else len(self.items)
 
 
-def _refuse(message: str, **params) -> Invalid:
-    return Invalid({"__all__": Message(message, **params)})
-
-
 def ranking_info(session: Session, activity_id: int) -> RankingInfo:
     cache = session.info.setdefault("ranking_info", {})
     if activity_id not in cache:
         activity = session.get(Activity, activity_id)
         if activity is None or activity.kind != "ranking":
-            raise _refuse(N_("This activity does not exist."))
+            raise refuse(N_("This activity does not exist."))
         items = list(
             session.execute(
                 select(ActivityItem.action_line_id)
@@ -81,51 +76,40 @@ def ranking_info(session: Session, activity_id: int) -> RankingInfo:
 def check_ballot(info: RankingInfo, raw) -> tuple[int, ...]:
     """A valid ranking of the activity's lines: known lines, each once, at most k of them."""
     if info.mode == "pairwise":
-        raise _refuse(N_("This activity asks which of two lines comes first."))
+        raise refuse(N_("This activity asks which of two lines comes first."))
     try:
         ballot = tuple(int(i) for i in (raw or []))
     except (TypeError, ValueError):
-        raise _refuse(N_("Rank the lines of this activity.")) from None
+        raise refuse(N_("Rank the lines of this activity.")) from None
     if not ballot:
-        raise _refuse(N_("Put at least one line in your ranking."))
+        raise refuse(N_("Put at least one line in your ranking."))
     if len(set(ballot)) != len(ballot):
-        raise _refuse(N_("Each line can appear only once in your ranking."))
+        raise refuse(N_("Each line can appear only once in your ranking."))
     if not set(ballot) <= set(info.items):
-        raise _refuse(N_("Rank the lines of this activity."))
+        raise refuse(N_("Rank the lines of this activity."))
     if len(ballot) > info.k:
-        raise _refuse(N_("Pick at most %(k)s lines."), k=info.k)
+        raise refuse(N_("Pick at most %(k)s lines."), k=info.k)
     return ballot
 
 
 def _check(session: Session, participant_id: int, info: RankingInfo) -> Participant:
     participant = session.get(Participant, participant_id, with_for_update=True)
     if participant is None or participant.removed or participant.workshop_id != info.activity.workshop_id:
-        raise _refuse(N_("You are no longer part of this workshop."))
+        raise refuse(N_("You are no longer part of this workshop."))
     if info.activity.status != ActivityStatus.open:
-        raise _refuse(N_("This activity is closed; your answer was not saved."))
+        raise refuse(N_("This activity is closed; your answer was not saved."))
     return participant
-
-
-def _seen(session: Session, participant_id: int, key: str) -> bool:
-    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
-    return found.first() is not None
-
-
-def _receipt(session: Session, participant_id: int, key: str) -> bool:
-    key = (key or "").strip()
-    if not 8 <= len(key) <= 64:
-        raise _refuse(N_("Your phone sent an incomplete answer; please try again."))
-    return insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()})
 
 
 def do_rank(session: Session, tallies, participant_id: int, activity_id: int, raw, key: str) -> RankAck:
     """Save a participant's ranking (it replaces their previous one)."""
-    if _seen(session, participant_id, key):
+    key = check_key(key)
+    if seen(session, participant_id, key):
         return RankAck(list(raw or []), duplicate=True)
     info = ranking_info(session, activity_id)
     participant = _check(session, participant_id, info)
     ballot = check_ballot(info, raw)
-    if not _receipt(session, participant_id, key):
+    if not take(session, participant_id, key):
         return RankAck(list(ballot), duplicate=True)
     where = (RankingBallot.participant_id == participant_id, RankingBallot.activity_id == activity_id)
     previous = session.execute(select(RankingBallot.ranking).where(*where)).scalar_one_or_none()
@@ -147,22 +131,23 @@ def do_rank(session: Session, tallies, participant_id: int, activity_id: int, ra
 
 def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a, b, choice: str, key: str) -> PairAck:
     """Save one "which first?" answer of the pairwise mode."""
-    if _seen(session, participant_id, key):
+    key = check_key(key)
+    if seen(session, participant_id, key):
         return PairAck((0, 0), choice, duplicate=True)
     info = ranking_info(session, activity_id)
     _check(session, participant_id, info)
     if info.mode != "pairwise":
-        raise _refuse(N_("This activity asks for a ranking."))
+        raise refuse(N_("This activity asks for a ranking."))
     try:
         first, second = int(a), int(b)
     except (TypeError, ValueError):
-        raise _refuse(N_("Rank the lines of this activity.")) from None
+        raise refuse(N_("Rank the lines of this activity.")) from None
     if first == second or not {first, second} <= set(info.items) or choice not in CHOICES:
-        raise _refuse(N_("Rank the lines of this activity."))
+        raise refuse(N_("Rank the lines of this activity."))
     if first > second:  # stored in order; the choice follows the items
         first, second = second, first
         choice = {"a": "b", "b": "a"}.get(choice, choice)
-    if not _receipt(session, participant_id, key):
+    if not take(session, participant_id, key):
         return PairAck((first, second), choice, duplicate=True)
     where = (
         PairwiseAnswer.participant_id == participant_id,

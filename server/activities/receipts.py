@@ -1,0 +1,41 @@
+"""Idempotency of the writes phones send, shared by every live activity.
+
+Each write carries a key the phone made. ``seen`` tells a retry of a committed write (it is
+acknowledged again, even after the activity closed, and changes nothing); ``take`` records
+the key in the same transaction as the write, so a write and its receipt commit together.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from server.db import insert_ignore
+from server.errors import Invalid
+from server.i18n import N_, Message
+from server.models import Receipt, utcnow
+
+KEY_MIN, KEY_MAX = 8, 64
+
+
+def refuse(message: str, **params) -> Invalid:
+    """A refusal of a participant's write, shown on their phone."""
+    return Invalid({"__all__": Message(message, **params)})
+
+
+def check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not KEY_MIN <= len(key) <= KEY_MAX:
+        raise refuse(N_("Your phone sent an incomplete answer; please try again."))
+    return key
+
+
+def seen(session: Session, participant_id: int, key: str) -> bool:
+    """A retry of a write already committed."""
+    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
+    return found.first() is not None
+
+
+def take(session: Session, participant_id: int, key: str) -> bool:
+    """Record the key; False when a concurrent write with the same key got there first."""
+    return insert_ignore(session, Receipt, {"participant_id": participant_id, "key": key, "created_at": utcnow()})
