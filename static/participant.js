@@ -89,6 +89,11 @@
     if (!msg) return;
     delete pending[k || m.k]; keep();
     if (m.ok) {
+      if (msg.t === "rank" && msg.order.join() !== order.join()) {
+        // Saved, but the list changed since: what is on screen is not what was saved.
+        var rc = cardFor(msg); rc.classList.remove("is-saving"); rc.querySelector(".saved").textContent = d.textUnsaved;
+        return;
+      }
       note(cardFor(msg), "is-saved", d.textSaved); dotsLeft(m.left);
       if (msg.t === "dots") setAnswer(msg.g, "dots", m.v);
       if (msg.t === "rank") rankDirty = false;
@@ -139,19 +144,20 @@
     var s = stage(), k = +s.dataset.k, t = titles(), mine = f.querySelector(".my-ranking"), rest = f.querySelector(".unranked");
     var labels = d;
     mine.textContent = ""; rest.textContent = "";
-    order.forEach(function (item) {
-      var li = document.createElement("li"); li.dataset.item = item;
-      var span = document.createElement("span"); span.className = "item-text"; span.textContent = t[item] || ""; li.appendChild(span);
+    order.forEach(function (item, i) {
+      var li = document.createElement("li"), name = t[item] || ""; li.dataset.item = item;
+      var span = document.createElement("span"); span.className = "item-text"; span.textContent = name; li.appendChild(span);
       var c = document.createElement("span"); c.className = "row controls";
-      c.appendChild(button("up", item, "↑", labels.textUp)); c.appendChild(button("down", item, "↓", labels.textDown));
-      c.appendChild(button("out", item, "✕", labels.textOut)); li.appendChild(c); mine.appendChild(li);
+      c.appendChild(button("up", item, "↑", labels.textUp + ": " + name, i === 0));
+      c.appendChild(button("down", item, "↓", labels.textDown + ": " + name, i === order.length - 1));
+      c.appendChild(button("out", item, "✕", labels.textOut + ": " + name)); li.appendChild(c); mine.appendChild(li);
     });
     Object.keys(t).forEach(function (item) {
       if (order.indexOf(+item) >= 0) return;
       var li = document.createElement("li"); li.dataset.item = item;
       var span = document.createElement("span"); span.className = "item-text"; span.textContent = t[item]; li.appendChild(span);
       var c = document.createElement("span"); c.className = "row controls";
-      c.appendChild(button("in", item, "+", labels.textIn, order.length >= k)); li.appendChild(c); rest.appendChild(li);
+      c.appendChild(button("in", item, "+", labels.textIn + ": " + t[item], order.length >= k)); li.appendChild(c); rest.appendChild(li);
     });
     f.querySelector("input[name=order]").value = order.join(",");
     var st = root.querySelector(".rank-status");
@@ -221,11 +227,16 @@
     if (m.t === "html") {
       var el = document.getElementById(m.id);
       if (!el) return;
+      var before = stage(), was = before ? before.dataset.activity : null;
       el.innerHTML = m.html;
       var s = stage();
       // The broadcast stage carries nobody's answers: ask for ours.
       if (m.id === "stage" && s && s.dataset.state === "open") {
-        if (s.dataset.kind === "ranking") { order = []; rankDirty = false; drawRanking(); }
+        if (s.dataset.kind === "ranking") {
+          if (s.dataset.activity !== was) { order = []; rankDirty = false; }
+          drawRanking();
+          if (rankDirty) root.querySelector(".ranking-card .saved").textContent = d.textUnsaved;
+        }
         ws.send(JSON.stringify({ t: "mine", a: +s.dataset.activity }));
       }
     } else if (m.t === "mine" && m.ranking) {
