@@ -91,7 +91,10 @@ def _clean_database(request):
     yield
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
-        _empty_tables(app)
+        # TRUNCATE waits for every open transaction on the tables: let no tick render and
+        # no batch write meanwhile.
+        with app.state.hub.paused(), app.state.writer.lock:
+            _empty_tables(app)
         # Ids start again at 1 after the tables are emptied: forget in-memory live state.
         app.state.tallies.forget_all()
         app.state.hub.forget_all()

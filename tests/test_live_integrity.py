@@ -10,6 +10,7 @@ arrives at once, and the live in-memory tally always equals a recount of the dat
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import random
 import threading
 import uuid
@@ -185,9 +186,16 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
+def run_in_own_loop(coroutine_function, *args):
+    """Run a coroutine on a private event loop in its own thread: the main thread may
+    already have one running (Playwright's, when the browser tests ran first)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, coroutine_function, *args).result()
+
+
 def submit(app, work):
     """One write through the single writer, from a private event loop (as a request would)."""
-    return anyio.run(app.state.writer.submit, work)
+    return run_in_own_loop(app.state.writer.submit, work)
 
 
 def submit_all(app, works: list) -> list:
@@ -196,7 +204,7 @@ def submit_all(app, works: list) -> list:
     async def go():
         return await asyncio.gather(*(app.state.writer.submit(w) for w in works), return_exceptions=True)
 
-    return anyio.run(go)
+    return run_in_own_loop(go)
 
 
 def answer(app, room: Room, participant_id: int, gap_id: int, question: str, raw, k: str):

@@ -49,7 +49,12 @@ def test_ballots_over_the_websocket_and_their_checks(app, db, users):
                 ack = reader.until(lambda m: m["t"] == "ack")
                 assert ack["ok"] is False and message in ack["error"], ack
             send(ws, t="rank", k="good-key-001", a=aid, order=[lines[2], lines[0]])
-            assert reader.until(lambda m: m["t"] == "ack") == {"t": "ack", "k": "good-key-001", "ok": True, "order": [lines[2], lines[0]]}
+            assert reader.until(lambda m: m["t"] == "ack") == {
+                "t": "ack",
+                "k": "good-key-001",
+                "ok": True,
+                "order": [lines[2], lines[0]],
+            }
             send(ws, t="rank", k="good-key-002", a=aid, order=[lines[1]])
             assert reader.until(lambda m: m["t"] == "ack")["ok"] is True
     (ballot,) = db.exec(select(RankingBallot)).all()
@@ -81,7 +86,9 @@ def test_ranking_without_javascript(app, db, users):
         # Each arrow button posts the draft and gets the page back with the changed order.
         step = phone.post(f"/p/{r.workshop_id}/rank", data={**form, "order": "", "op": f"in:{lines[1]}"})
         step = phone.post(f"/p/{r.workshop_id}/rank", data={**form, "order": str(lines[1]), "op": f"in:{lines[0]}"})
-        step = phone.post(f"/p/{r.workshop_id}/rank", data={**form, "order": f"{lines[1]},{lines[0]}", "op": f"up:{lines[0]}"})
+        step = phone.post(
+            f"/p/{r.workshop_id}/rank", data={**form, "order": f"{lines[1]},{lines[0]}", "op": f"up:{lines[0]}"}
+        )
         assert f'name="order" value="{lines[0]},{lines[1]}"' in step.text
         assert db.exec(select(RankingBallot)).all() == []  # nothing saved yet
         saved = phone.post(f"/p/{r.workshop_id}/rank", data={**form, "order": f"{lines[0]},{lines[1]}", "op": "save"})
@@ -119,7 +126,7 @@ def test_results_live_and_as_json(app, db, users):
 
 
 def test_pairwise_mode_shows_pairs_until_done(app, db, users):
-    r, aid, lines = ranking_room(app, db, users, mode="pairwise")
+    r, aid, _lines = ranking_room(app, db, users, mode="pairwise")
     with TestClient(app) as phone:
         join(phone, r)
         with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as ws:

@@ -112,6 +112,7 @@ class Hub:
         # screen gets at once, without rendering anything for it.
         self._last: dict[int, dict[str, dict[str, str]]] = {}
         self._lock = threading.RLock()
+        self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._users = 0
@@ -197,9 +198,16 @@ class Hub:
     def _tick_forever(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.flush()
+                with self._flushing:
+                    self.flush()
             except Exception:
                 log.exception("broadcast failed")
+
+    @contextlib.contextmanager
+    def paused(self):
+        """No tick renders meanwhile (its read transactions would hold table locks)."""
+        with self._flushing:
+            yield
 
     def flush(self) -> None:
         """Render each dirty workshop once per audience and topic; hand the texts out."""
