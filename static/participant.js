@@ -31,7 +31,7 @@
     c.classList.remove("is-saved", "is-saving", "is-error");
     c.classList.add(cls);
     c.querySelector(cls === "is-error" ? ".card-error" : ".saved").textContent = text;
-    if (cls !== "is-error") c.querySelector(".card-error").textContent = "";
+    c.querySelector(cls === "is-error" ? ".saved" : ".card-error").textContent = "";
   }
 
   function progress() {
