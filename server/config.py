@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     min_group_size: int = Field(
         default=3, description="Results of a stakeholder group with fewer answers are not shown."
     )
-    debug: bool = False
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or the one kept in the data directory (made on first run)."""

@@ -114,3 +114,13 @@ def test_ranking_k_bounds():
     errors: dict = {}
     RANKING.check_settings({"mode": "top_k", "k": "0"}, errors)
     assert set(errors) == {"k"}
+
+
+def test_every_setting_is_documented():
+    """docs/deployment.md is the settings' contract: a new setting fails here until documented."""
+    from server import ROOT
+    from server.config import Settings
+
+    doc = (ROOT / "docs" / "deployment.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`MINKA_{name.upper()}`" not in doc]
+    assert missing == []
