@@ -2,8 +2,11 @@
 Chromium driven by Playwright, and a phone page that fails its test on any console
 error, uncaught exception or failed request (CSP violations show up as console errors).
 
+Tests with several phones and a laptop take the ``devices`` fixture (``support.Devices``).
+
 Run them alone with ``pytest tests/browser`` or leave them out with ``-m "not browser"``.
-A failed test leaves a screenshot in ``test-artifacts/<test name>.png``.
+A failed test leaves a screenshot in ``test-artifacts/<test name>.png`` (with ``devices``,
+one per page: ``<test name>-<page>.png``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from tests.browser.support import ARTIFACTS, PHONE_LOCALE, PHONE_WIDTH, Devices
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,9 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-PHONE_LOCALE = "es-PE"
-PHONE_WIDTH = 360
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HERE = Path(__file__).resolve().parent
 
 
@@ -163,3 +165,29 @@ def phone(request, browser, live_server, page_problems):
             pytest.fail("the page reported problems:\n" + "\n".join(problems), pytrace=False)
     finally:
         context.close()
+
+
+@pytest.fixture
+def devices(request, browser, live_server, page_problems):
+    """Phones and a laptop for one test (see ``support.Devices``), failing it at teardown on
+    any page's problem like ``phone``, with a screenshot of each page if the test failed."""
+    # Chromium fetches the icon on its own and drops it when the test moves on: not a failure.
+    page_problems.allow(r"request failed: GET \S+/favicon\.svg\S*: net::ERR_ABORTED$")
+    d = Devices(browser, live_server, page_problems)
+    try:
+        yield d
+        problems = page_problems.unexpected()
+        report = getattr(request.node, "rep_call", None)
+        if problems or (report is not None and report.failed):
+            ARTIFACTS.mkdir(exist_ok=True)
+            test = re.sub(r"[^\w.-]+", "_", request.node.name)
+            for name, page in d.pages:
+                try:
+                    page.screenshot(path=str(ARTIFACTS / f"{test}-{name}.png"), full_page=True)
+                except Exception as exc:  # a screenshot must not hide the test's own failure
+                    print(f"no screenshot of {test}-{name}: {exc}")
+        if problems:
+            pytest.fail("the pages reported problems:\n" + "\n".join(problems), pytrace=False)
+    finally:
+        for context in d.contexts:
+            context.close()

@@ -8,17 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
-from server.i18n import translations
 from server.models import Participant, RankingBallot
-from tests import factories
-from tests.browser.conftest import ARTIFACTS, PHONE_LOCALE, PHONE_WIDTH
+from tests.browser.support import GROUP_NAMES, LANG, Devices, fits_the_screen, log_in, mark, not_reloaded, t, voted
 from tests.live_helpers import Room
 from tests.test_ranking_live import ranking_room
 
-LANG = PHONE_LOCALE.split("-")[0]
 assert LANG == "es", "the texts pinned below are Spanish"
 
 # What the pages must say, written out here so that an untranslated page fails.
@@ -27,23 +24,13 @@ UNSAVED = "Todavía no se guardó: pulse Guardar."
 SAVE = "Guardar mi orden"
 MY_RANKING = "Mi orden de prioridad"
 NOT_RANKED = "Sin ordenar"
-GROUP_NAMES = {"public": "Sector público", "private": "Sector privado", "academia": "Academia"}
 
 # The ranking room's three action lines (the chain's library, in its order).
 A, B, C = "Línea 1", "Línea 2", "Línea 3"
 
 
-def t(msgid: str) -> str:
-    """The app's own translation of a label, to find controls by what the reader sees."""
-    return translations(LANG).gettext(msgid)
-
-
 def ranked(n: int, k: int = 3) -> str:
     return f"{n} de {k} ordenadas"
-
-
-def voted(num: int, total: int) -> str:
-    return f"{num} de {total} {'votó' if num == 1 else 'votaron'}"
 
 
 # SortableJS picks its event path by the user agent: Chrome on Android gets touch events,
@@ -74,98 +61,14 @@ HEAR_THE_SOCKET = """
 # -- devices --------------------------------------------------------------------------------
 
 
-class Devices:
-    """Browser contexts for one test (each its own cookies), watched like the ``phone`` fixture:
-    any console error, uncaught exception or failed request fails the test at teardown."""
-
-    def __init__(self, browser, base_url: str, problems):
-        self.browser, self.base_url, self.problems = browser, base_url, problems
-        self.contexts: list[BrowserContext] = []
-        self.pages: list[tuple[str, Page]] = []
-
-    def watch(self, page: Page, name: str) -> Page:
-        add = self.problems.add
-        page.on(
-            "console", lambda m: m.type == "error" and add(f"{name}: console: {m.text} ({m.location.get('url', '')})")
-        )
-        page.on("pageerror", lambda exc: add(f"{name}: page error: {exc}"))
-        page.on("requestfailed", lambda r: add(f"{name}: request failed: {r.method} {r.url}: {r.failure}"))
-        self.pages.append((name, page))
-        return page
-
-    def _context(self, **options) -> BrowserContext:
-        context = self.browser.new_context(base_url=self.base_url, locale=PHONE_LOCALE, **options)
-        context.set_default_timeout(10_000)
-        self.contexts.append(context)
-        return context
-
-    def phone(self, name: str, *, javascript: bool = True, **options) -> Page:
-        context = self._context(
-            viewport={"width": PHONE_WIDTH, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            java_script_enabled=javascript,
-            **options,
-        )
-        if javascript:
-            context.add_init_script(HEAR_THE_SOCKET)
-        return self.watch(context.new_page(), name)
-
-    def desk(self) -> BrowserContext:
-        """The facilitator's laptop: open its pages with ``page``."""
-        return self._context(viewport={"width": 1280, "height": 900})
-
-    def page(self, context: BrowserContext, name: str) -> Page:
-        return self.watch(context.new_page(), name)
-
-
 @pytest.fixture
-def devices(request, browser, live_server, page_problems):
-    # Chromium fetches the icon on its own and drops it when the test moves on: not a failure.
-    page_problems.allow(r"request failed: GET \S+/favicon\.svg\S*: net::ERR_ABORTED$")
-    d = Devices(browser, live_server, page_problems)
-    try:
-        yield d
-        problems = page_problems.unexpected()
-        report = getattr(request.node, "rep_call", None)
-        if problems or (report is not None and report.failed):
-            ARTIFACTS.mkdir(exist_ok=True)
-            test = re.sub(r"[^\w.-]+", "_", request.node.name)
-            for name, page in d.pages:
-                try:
-                    page.screenshot(path=str(ARTIFACTS / f"{test}-{name}.png"), full_page=True)
-                except Exception as exc:  # a screenshot must not hide the test's own failure
-                    print(f"no screenshot of {test}-{name}: {exc}")
-        if problems:
-            pytest.fail("the pages reported problems:\n" + "\n".join(problems), pytrace=False)
-    finally:
-        for context in d.contexts:
-            context.close()
+def devices(devices: Devices) -> Devices:
+    """conftest's ``devices``, each phone with JavaScript hearing its socket (see ``live``)."""
+    devices.phone_scripts.append(HEAR_THE_SOCKET)
+    return devices
 
 
 # -- steps ----------------------------------------------------------------------------------
-
-
-def fits_the_screen(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} is {width} px wide on a {PHONE_WIDTH} px screen"
-
-
-def mark(page: Page) -> None:
-    page.evaluate("window.__m = 1")
-
-
-def not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.__m") == 1, f"{page.url} was reloaded"
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label(t("E-mail")).fill(email)
-    page.get_by_label(t("Password")).fill(factories.PASSWORD)
-    page.get_by_role("button", name=t("Log in")).click()
-    expect(page).to_have_url(re.compile(r"/chains$"))
 
 
 def projector_of(devices: Devices, users, r: Room) -> Page:
