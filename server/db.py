@@ -97,26 +97,48 @@ def transaction(engine: Engine, info: dict | None = None) -> Iterator[Session]:
             callback()
 
 
+# The live hot path (a vote) runs these thousands of times a second: statements are built
+# once per table and dialect, and executed as Core on the session's connection, with the
+# values as parameters (no ORM bulk machinery, no rebuilding of ON CONFLICT clauses).
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(session: Session, key: tuple, build):
+    dialect = session.get_bind().dialect.name
+    statement = _STATEMENTS.get((dialect, *key))
+    if statement is None:
+        statement = _STATEMENTS[(dialect, *key)] = build(_insert_for(dialect))
+    return statement
+
+
+def _table(model):
+    return getattr(model, "__table__", model)
+
+
 def insert_ignore(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already exists. True when a row was added."""
-    statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
-    return (
-        session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1
-    )  # psycopg 3 forgets it on close
+    t = _table(table)
+    statement = _statement(session, ("ignore", t.name), lambda insert: insert(t).on_conflict_do_nothing())
+    # psycopg 3 forgets the row count when the cursor closes, unless asked to keep it.
+    result = session.connection().execute(statement, values, execution_options={"preserve_rowcount": True})
+    return result.rowcount == 1
 
 
 def upsert(session: Session, table, values: dict, keys: list[str], update: list[str]) -> None:
     """INSERT, or UPDATE the ``update`` columns of the row with the same ``keys``."""
-    statement = _dialect_insert(session, table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(statement.excluded, c) for c in update}
-    )
-    session.execute(statement)
+    t = _table(table)
+
+    def build(insert):
+        statement = insert(t)
+        return statement.on_conflict_do_update(index_elements=keys, set_={c: statement.excluded[c] for c in update})
+
+    statement = _statement(session, ("upsert", t.name, tuple(keys), tuple(update)), build)
+    session.connection().execute(statement, values)
 
 
-def _dialect_insert(session: Session, table):
-    if session.get_bind().dialect.name == "postgresql":
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    return insert

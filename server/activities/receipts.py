@@ -7,7 +7,7 @@ the key in the same transaction as the write, so a write and its receipt commit 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.db import insert_ignore
@@ -30,9 +30,15 @@ def check_key(key: str) -> str:
     return key
 
 
+_RECEIPTS = Receipt.__table__
+_SEEN = select(_RECEIPTS.c.key).where(
+    _RECEIPTS.c.participant_id == bindparam("participant"), _RECEIPTS.c.key == bindparam("key")
+)
+
+
 def seen(session: Session, participant_id: int, key: str) -> bool:
     """A retry of a write already committed."""
-    found = session.execute(select(Receipt.key).where(Receipt.participant_id == participant_id, Receipt.key == key))
+    found = session.connection().execute(_SEEN, {"participant": participant_id, "key": key})
     return found.first() is not None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
@@ -113,13 +113,31 @@ def check_answer(info: ActivityInfo, gap_id: int, question: str, raw) -> object:
     return value
 
 
-def _participant(session: Session, participant_id: int) -> Participant:
-    participant = session.get(
-        Participant, participant_id, with_for_update=True
-    )  # waits for a removal in progress (PostgreSQL)
+def _participant(session: Session, participant_id: int):
+    """What a write needs of its participant, locked for the rest of the transaction (on
+    PostgreSQL: a removal in progress is waited for), read once per batch."""
+    known = session.info.setdefault("participants", {})
+    if participant_id not in known:
+        known[participant_id] = session.connection().execute(_PARTICIPANT, {"participant": participant_id}).first()
+    participant = known[participant_id]
     if participant is None:
         raise refuse(N_("You are no longer part of this workshop."))
     return participant
+
+
+_PARTICIPANTS = Participant.__table__
+_PARTICIPANT = (
+    select(_PARTICIPANTS.c.workshop_id, _PARTICIPANTS.c.removed, _PARTICIPANTS.c.stakeholder_group_id)
+    .where(_PARTICIPANTS.c.id == bindparam("participant"))
+    .with_for_update()
+)
+_ANSWERS = GapAnswer.__table__
+_PREVIOUS_ANSWER = select(_ANSWERS.c.value, _ANSWERS.c.segments).where(
+    _ANSWERS.c.participant_id == bindparam("participant"),
+    _ANSWERS.c.activity_id == bindparam("activity"),
+    _ANSWERS.c.gap_id == bindparam("gap"),
+    _ANSWERS.c.question == bindparam("question"),
+)
 
 
 def do_answer(
@@ -135,13 +153,8 @@ def do_answer(
     value = check_answer(info, gap_id, question, raw)
     if not take(session, participant_id, key):
         return Ack(gap_id, question, value, duplicate=True)
-    where = (
-        GapAnswer.participant_id == participant_id,
-        GapAnswer.activity_id == activity_id,
-        GapAnswer.gap_id == gap_id,
-        GapAnswer.question == question,
-    )
-    previous = session.execute(select(GapAnswer.value, GapAnswer.segments).where(*where)).first()
+    params = {"participant": participant_id, "activity": activity_id, "gap": gap_id, "question": question}
+    previous = session.connection().execute(_PREVIOUS_ANSWER, params).first()
     old = None if previous is None else (frozenset(previous.segments) if question == "segments" else previous.value)
     upsert(
         session,
