@@ -117,15 +117,21 @@ def _table(model):
 
 def insert_ignore(session: Session, table, values: dict) -> bool:
     """INSERT that does nothing when a unique key already exists. True when a row was added."""
-    t = _table(table)
-    statement = _statement(session, ("ignore", t.name), lambda insert: insert(t).on_conflict_do_nothing())
     # psycopg 3 forgets the row count when the cursor closes, unless asked to keep it.
-    result = session.connection().execute(statement, values, execution_options={"preserve_rowcount": True})
+    result = session.connection().execute(
+        _ignoring(session, table), values, execution_options={"preserve_rowcount": True}
+    )
     return result.rowcount == 1
 
 
-def upsert(session: Session, table, values: dict, keys: list[str], update: list[str]) -> None:
-    """INSERT, or UPDATE the ``update`` columns of the row with the same ``keys``."""
+def insert_ignore_many(session: Session, table, rows: list[dict]) -> None:
+    """``insert_ignore`` for many rows in one statement (executemany)."""
+    session.connection().execute(_ignoring(session, table), rows)
+
+
+def upsert(session: Session, table, values: dict | list[dict], keys: list[str], update: list[str]) -> None:
+    """INSERT, or UPDATE the ``update`` columns of the row with the same ``keys``. Given a
+    list of rows (whose keys do not repeat), one statement writes them all."""
     t = _table(table)
 
     def build(insert):
@@ -134,6 +140,11 @@ def upsert(session: Session, table, values: dict, keys: list[str], update: list[
 
     statement = _statement(session, ("upsert", t.name, tuple(keys), tuple(update)), build)
     session.connection().execute(statement, values)
+
+
+def _ignoring(session: Session, table):
+    t = _table(table)
+    return _statement(session, ("ignore", t.name), lambda insert: insert(t).on_conflict_do_nothing())
 
 
 def _insert_for(dialect: str):

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlmodel import Session, func, select
 
+from server.activities.gaps.batch import Rating
 from server.activities.gaps.service import do_answer, do_dots, recount
 from server.db import transaction
 from server.errors import Invalid
@@ -491,19 +492,15 @@ class LiveSession(RuleBasedStateMachine):
         expected = self.expect(message)
         tallies, room = self.app.state.tallies, self.room
 
-        def work(s):
-            if message.kind == "answer":
-                return do_answer(
-                    s,
-                    tallies,
-                    message.participant,
-                    room.rating_id,
-                    message.gap,
-                    message.question,
-                    message.raw,
-                    message.key,
-                )
-            return do_dots(s, tallies, message.participant, room.dots_id, message.gap, message.raw, message.key)
+        # Ratings go the way phones send them: batched by the writer (server/activities/gaps/batch.py).
+        if message.kind == "answer":
+            work = Rating(
+                tallies, message.participant, room.rating_id, message.gap, message.question, message.raw, message.key
+            )
+        else:
+
+            def work(s):
+                return do_dots(s, tallies, message.participant, room.dots_id, message.gap, message.raw, message.key)
 
         try:
             ack = submit(self.app, work)
@@ -650,3 +647,47 @@ LiveSession.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestLiveSession = LiveSession.TestCase
+
+
+# --- the batched path of ratings (what the websocket uses) -----------------------------
+
+
+def test_twenty_identical_batched_ratings_store_one(app, base):
+    room = arrange(base, participants=1)
+    (p,) = room.participants
+    k, tallies = key(), app.state.tallies
+    acks = submit_all(
+        app, [Rating(tallies, p, room.rating_id, base.gap_ids[0], "seriousness", "4", k) for _ in range(20)]
+    )
+    assert all(not isinstance(a, BaseException) for a in acks), acks
+    assert sorted(a.duplicate for a in acks) == [False] + [True] * 19
+    assert stored_answers(app, room.rating_id) == {(p, base.gap_ids[0], "seriousness"): 4}
+    assert receipts(app, p) == 1
+    assert_tally_is_recount(app, room)
+
+
+def test_a_batch_refuses_each_bad_rating_alone(app, base):
+    room = arrange(base, participants=3)
+    a, b, c = room.participants
+    remove(app, room, c)
+    tallies = app.state.tallies
+    works = [
+        Rating(tallies, a, room.rating_id, base.gap_ids[0], "seriousness", "5", key()),
+        Rating(tallies, a, room.rating_id, base.gap_ids[1], "seriousness", "9", key()),  # out of range
+        Rating(tallies, b, room.rating_id, 999_999, "seriousness", "3", key()),  # not a gap of the activity
+        Rating(tallies, c, room.rating_id, base.gap_ids[0], "seriousness", "2", key()),  # removed
+        Rating(tallies, b, room.rating_id, base.gap_ids[0], "seriousness", "1", "short"),  # bad key
+        Rating(tallies, b, room.rating_id, base.gap_ids[0], "seriousness", "2", key()),
+        Rating(tallies, b, room.rating_id, base.gap_ids[0], "seriousness", "3", key()),  # the latest counts
+    ]
+    acks = submit_all(app, works)
+    assert [isinstance(x, Invalid) for x in acks] == [False, True, True, True, True, False, False]
+    assert refusal(acks[3])[0] == GONE
+    assert stored_answers(app, room.rating_id) == {
+        (a, base.gap_ids[0], "seriousness"): 5,
+        (b, base.gap_ids[0], "seriousness"): 3,
+    }
+    assert_tally_is_recount(app, room)
+    close_activity(app, room, room.rating_id)
+    late = submit_all(app, [Rating(tallies, a, room.rating_id, base.gap_ids[0], "seriousness", "1", key())])
+    assert refusal(late[0])[0] == CLOSED

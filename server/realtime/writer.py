@@ -95,9 +95,21 @@ class Writer:
                     future.set_result(outcome.result())
 
     def _write(self, works: list[Callable[[Session], Any]]) -> list[concurrent.futures.Future]:
-        outcomes = []
+        """One transaction for the batch. Works that can go together (``batchable``, with a
+        ``run_batch`` of their type, like ratings) are written together first; each other
+        work runs in its own savepoint, so one failure spoils nothing else."""
+        outcomes: list[concurrent.futures.Future | None] = [None] * len(works)
         with self.lock, transaction(self.engine, self.info) as session:
-            for work in works:
+            groups: dict[type, list[int]] = {}
+            for n, work in enumerate(works):
+                if getattr(work, "batchable", False):
+                    groups.setdefault(type(work), []).append(n)
+            for kind, indexes in groups.items():
+                for n, outcome in zip(indexes, kind.run_batch(session, [works[n] for n in indexes]), strict=True):
+                    outcomes[n] = outcome
+            for n, work in enumerate(works):
+                if outcomes[n] is not None:
+                    continue
                 outcome: concurrent.futures.Future = concurrent.futures.Future()
                 callbacks = len(session.info.get("after_commit", []))
                 try:
@@ -106,7 +118,7 @@ class Writer:
                 except Exception as exc:
                     del session.info.get("after_commit", [])[callbacks:]
                     outcome.set_exception(exc)
-                outcomes.append(outcome)
+                outcomes[n] = outcome
         self.batches += 1
         self.writes += len(works)
         return outcomes

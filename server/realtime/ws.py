@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from server.activities.acks import ack_json
 from server.activities.gaps import service as gaps
+from server.activities.gaps.batch import Rating
 from server.activities.ranking import service as ranking
 from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
@@ -104,9 +105,7 @@ async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: 
             )
         elif kind == "answer":
             gap_id, question, value = int(message.get("g")), str(message.get("q") or ""), message.get("v")
-            ack = await writer.submit(
-                lambda s: gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, question, value, key)
-            )
+            ack = await writer.submit(Rating(tallies, participant_id, activity_id, gap_id, question, value, key))
         else:
             gap_id, value = int(message.get("g")), message.get("v")
             ack = await writer.submit(
