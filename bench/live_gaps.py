@@ -10,19 +10,21 @@ What it does (see bench/README.md and docs/performance.md):
    revealed (so phones get the results broadcast), and N participants made directly
    with ``do_join`` (HTTP joining is rate-limited per address: one client address could
    not join 2,000 phones).
-2. The real server in a subprocess: uvicorn with the app factory (``--server uvicorn``,
-   the default: websockets-sansio, permessage-deflate off) or ``minka serve`` as shipped
-   (``--server minka``).
+2. The real server in a subprocess: ``minka serve`` (the default), or ``python -m
+   uvicorn`` with an app factory, websocket implementation and compression of your
+   choice (``--server uvicorn --app ... --ws ... --deflate``) to try a variant.
 3. This process is the client (asyncio + ``websockets``): it connects the N phones in
-   batches, each sends hello and waits for the stage; then, for --seconds, phones send
+   batches, each sends hello and waits for the answer to it (the current texts, then
+   its own answers: "mine"); then, for --seconds, phones send
    answers at an aggregate --rate, evenly spread (open loop: a late send is not
    skipped), and every acknowledgement is timed. Afterwards it measures how long after
    the last acknowledgement every phone had the results fragment of the final tally; the
    expected fragment is rendered here, with the server's own renderer, from the database.
 4. It prints the figures (and writes them as JSON with --json).
 
-The client shares the machine with the server: on a 2-core box it takes most of a core
-at 2,000 phones. Its own CPU time and event-loop lag are reported next to the server's.
+The client shares the machine with the server (on a 2-core box it needs a good part of
+one core at 2,000 phones): its own CPU time and event-loop lag are reported next to the
+server's, so that a slow client is not mistaken for a slow server.
 """
 
 from __future__ import annotations
@@ -97,8 +99,11 @@ def prepare(db_path: Path, phones: int) -> Room:
         with transaction(db.writer) as session:
             demo = load_demo(session)
             for workshop in demo.workshops:
-                rating = [a for a in agenda_of(session, workshop)
-                          if a.kind == "gap_rating" and a.settings.get("mode") == "rating"]
+                rating = [
+                    a
+                    for a in agenda_of(session, workshop)
+                    if a.kind == "gap_rating" and a.settings.get("mode") == "rating"
+                ]
                 if rating:
                     activity = rating[0]
                     break
@@ -127,7 +132,6 @@ def expected_results(db_path: Path, workshop_id: int) -> str:
     """The phones' results message for what the database holds now, rendered by the
     server's own renderer from a fresh recount (what every phone should end with)."""
     from server.db import Database
-    from server.activities.gaps.live import GapTallies
     from server.realtime.hub import PARTICIPANTS
     from server.web import make_environment
     from server.workshops.screens import ScreenRenderer
@@ -139,7 +143,11 @@ def expected_results(db_path: Path, workshop_id: int) -> str:
     settings = settings_for(db_path)
     db = Database(settings)
     try:
-        tallies = GapTallies(db.reader, threading.Lock(), lambda *_: None)
+        try:
+            from server.activities.live import LiveTallies as Tallies
+        except ImportError:  # before the tallies moved out of the gaps package
+            from server.activities.gaps.live import GapTallies as Tallies
+        tallies = Tallies(db.reader, threading.RLock(), lambda *_: None)
         renderer = ScreenRenderer(make_environment(), db, tallies, NoHub(), settings.min_group_size)
         return renderer.render(workshop_id, frozenset({"results"}))[PARTICIPANTS]["results"]
     finally:
@@ -156,21 +164,39 @@ def free_port() -> int:
 
 
 def start_server(args, tmp: Path, db_path: Path, port: int) -> tuple[subprocess.Popen, Path]:
-    env = {**os.environ, "MINKA_DATABASE_URL": f"sqlite:///{db_path}", "MINKA_SECRET_KEY": SECRET,
-           "MINKA_DATA_DIR": str(tmp)}
+    env = {
+        **os.environ,
+        "MINKA_DATABASE_URL": f"sqlite:///{db_path}",
+        "MINKA_SECRET_KEY": SECRET,
+        "MINKA_DATA_DIR": str(tmp),
+        # The server runs the source next to this script, even if the venv's `minka`
+        # was installed from another checkout.
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    }
     venv_bin = Path(sys.executable).parent
     if args.server == "minka":
         command = [str(venv_bin / "minka"), "serve", "--port", str(port)]
     else:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app",
-                   "--host", "127.0.0.1", "--port", str(port), "--ws", args.ws,
-                   "--ws-per-message-deflate", "true" if args.deflate else "false"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            args.app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            args.ws,
+            "--ws-per-message-deflate",
+            "true" if args.deflate else "false",
+        ]
         if args.quiet_server:
             command += ["--log-level", "warning"]
     log_path = tmp / "server.log"
     out = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     out.close()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -203,22 +229,27 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """utime and stime of a process (all its threads), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat(5)
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # fields 14 and 15 of stat(5)
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds per thread name (uvicorn's loop is the main thread)."""
-    out: dict[str, float] = {}
+    """CPU seconds of the main thread (uvicorn's event loop) and of all other threads
+    (the writer, the hub's ticker, the to_thread pool) together."""
+    out = {"event loop (main thread)": 0.0, "other threads": 0.0}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            name = (task / "comm").read_text().strip()
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+        name = "event loop (main thread)" if task.name == str(pid) else "other threads"
+        out[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK
     return out
 
 
@@ -236,6 +267,13 @@ def socket_fds(pid: int) -> int:
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def machine_busy() -> float:
+    """CPU seconds spent by the whole machine (every core, every process) so far."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
 # The phones ----------------------------------------------------------------------------
@@ -264,6 +302,7 @@ class Stats:
         self.sent = 0
         self.acked = 0
         self.rejected = 0
+        self.unexpected_acks = 0
         self.rejections: dict[str, int] = {}
         self.send_errors = 0
         self.send_lag: list[float] = []
@@ -284,6 +323,20 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
+def count_ack(data: dict, now: float, stats: Stats) -> None:
+    sent = stats.pending.pop(data.get("k"), None)
+    if sent is None:  # a key this client is not waiting for (a second ack, say)
+        stats.unexpected_acks += 1
+    elif data.get("ok"):
+        stats.acked += 1
+        stats.last_ack = now
+        stats.latencies.append(now - sent)
+    else:
+        stats.rejected += 1
+        error = str(data.get("error"))
+        stats.rejections[error] = stats.rejections.get(error, 0) + 1
+
+
 async def read_phone(phone: Phone, stats: Stats) -> None:
     clock = time.perf_counter
     try:
@@ -296,21 +349,13 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
                 stats.results_bytes += len(message)
                 continue
             if message.startswith(ACK_PREFIX):
-                data = json.loads(message)
-                sent = stats.pending.pop(data.get("k"), None)
-                if data.get("ok"):
-                    stats.acked += 1
-                    stats.last_ack = now
-                    if sent is not None:
-                        stats.latencies.append(now - sent)
-                else:
-                    stats.rejected += 1
-                    error = str(data.get("error"))
-                    stats.rejections[error] = stats.rejections.get(error, 0) + 1
+                count_ack(json.loads(message), now, stats)
                 continue
             data = json.loads(message)  # other shapes, or a server that formats differently
             kind, element = data.get("t"), data.get("id")
-            if kind == "html" and element == "results":
+            if kind == "ack":
+                count_ack(data, now, stats)
+            elif kind == "html" and element == "results":
                 phone.results_text, phone.results_at = message, now
                 phone.results_messages += 1
                 stats.results_messages += 1
@@ -324,19 +369,26 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
                 stats.server_errors[error] = stats.server_errors.get(error, 0) + 1
     except ConnectionClosed as exc:
         phone.errors.append(f"closed: {exc}")
-    except Exception as exc:  # noqa: BLE001 - counted, not fatal
+    except Exception as exc:
         phone.errors.append(repr(exc))
     finally:
         if phone.hello is not None and not phone.hello.done():
             phone.hello.set_exception(ConnectionError(phone.errors[-1] if phone.errors else "closed"))
 
 
-async def connect_phone(phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats,
-                        readers: list) -> None:
+async def connect_phone(
+    phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats, readers: list
+) -> None:
     phone.hello = asyncio.get_running_loop().create_future()
     phone.ws = await websockets.connect(
-        url, origin=origin, additional_headers={"Cookie": f"{cookie}={phone.token}"},
-        open_timeout=60, close_timeout=10, ping_interval=None, max_size=2**22, max_queue=None,
+        url,
+        origin=origin,
+        additional_headers={"Cookie": f"{cookie}={phone.token}"},
+        open_timeout=60,
+        close_timeout=10,
+        ping_interval=None,
+        max_size=2**22,
+        max_queue=None,
     )
     readers.append(asyncio.create_task(read_phone(phone, stats)))
     await phone.ws.send(json.dumps({"t": "hello", "a": activity_id}))
@@ -354,8 +406,9 @@ async def loop_lag(samples: list[float], stop: asyncio.Event, every: float = 0.0
         samples.append(loop.time() - start - every)
 
 
-async def send_answers(phone: Phone, slot: float, interval: float, start: float, end: float, room: Room,
-                       stats: Stats) -> None:
+async def send_answers(
+    phone: Phone, slot: float, interval: float, start: float, end: float, room: Room, stats: Stats
+) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(phone.index)
     prefix = f"{phone.index:05d}-{secrets.token_hex(4)}-"
@@ -366,8 +419,16 @@ async def send_answers(phone: Phone, slot: float, interval: float, start: float,
             await asyncio.sleep(delay)
         count += 1
         key = f"{prefix}{count}"
-        message = json.dumps({"t": "answer", "k": key, "a": room.activity_id, "g": rng.choice(room.gap_ids),
-                              "q": "seriousness", "v": rng.randint(1, 5)})
+        message = json.dumps(
+            {
+                "t": "answer",
+                "k": key,
+                "a": room.activity_id,
+                "g": rng.choice(room.gap_ids),
+                "q": "seriousness",
+                "v": rng.randint(1, 5),
+            }
+        )
         stats.send_lag.append(loop.time() - due)
         stats.pending[key] = time.perf_counter()
         stats.sent += 1
@@ -401,12 +462,12 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     connect_failures: dict[str, int] = {}
     connected: list[Phone] = []
     for first in range(0, len(phones), CONNECT_BATCH):
-        batch = phones[first:first + CONNECT_BATCH]
+        batch = phones[first : first + CONNECT_BATCH]
         outcomes = await asyncio.gather(
             *(connect_phone(p, url, origin, cookie, room.activity_id, stats, readers) for p in batch),
             return_exceptions=True,
         )
-        for phone, outcome in zip(batch, outcomes):
+        for phone, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 name = f"{type(outcome).__name__}: {outcome}"[:120]
                 connect_failures[name] = connect_failures.get(name, 0) + 1
@@ -421,9 +482,11 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     report["phones_without_stage_at_hello"] = sum(1 for p in connected if not p.got_stage)
     grown = report["server_rss_connected_kib"] - report["server_rss_idle_kib"]
     report["server_kib_per_connection"] = round(grown / held, 1) if held > 0 else None
-    log(f"{len(connected)} phones connected in {report['connect_seconds']} s; "
+    log(
+        f"{len(connected)} phones connected in {report['connect_seconds']} s; "
         f"server RSS {report['server_rss_connected_kib'] / 1024:.1f} MiB "
-        f"(~{report['server_kib_per_connection']} KiB per connection)")
+        f"(~{report['server_kib_per_connection']} KiB per connection)"
+    )
     if not connected:
         return report
 
@@ -436,11 +499,15 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     vote_start = loop.time() + 0.2
     vote_end = vote_start + args.seconds
     cpu_server_0, cpu_client_0, threads_0 = cpu_seconds(pid), self_cpu(), thread_cpu(pid)
+    kernel_0 = cpu_times(pid)[1]
+    busy_0, load_0 = machine_busy(), os.getloadavg()[0]
     wall_0 = time.perf_counter()
     results_0 = stats.results_messages
     log(f"voting for {args.seconds} s at {args.rate}/s (each phone every {interval:.2f} s)")
-    senders = [asyncio.create_task(send_answers(p, i / args.rate, interval, vote_start, vote_end, room, stats))
-               for i, p in enumerate(connected)]
+    senders = [
+        asyncio.create_task(send_answers(p, i / args.rate, interval, vote_start, vote_end, room, stats))
+        for i, p in enumerate(connected)
+    ]
     await asyncio.gather(*senders)
     sent_done = time.perf_counter()
     deadline = sent_done + args.ack_timeout
@@ -449,6 +516,8 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     acks_done = time.perf_counter()
     results_1 = stats.results_messages
     cpu_server_1, cpu_client_1, threads_1 = cpu_seconds(pid), self_cpu(), thread_cpu(pid)
+    kernel_1 = cpu_times(pid)[1]
+    busy_1, load_1 = machine_busy(), os.getloadavg()[0]
     lag_stop.set()
     await lag_task
     stop_profiler(profiler, report)
@@ -459,6 +528,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         votes_rejected=stats.rejected,
         rejections=stats.rejections,
         votes_unacknowledged=len(stats.pending),
+        unexpected_acks=stats.unexpected_acks,
         send_errors=stats.send_errors,
         server_error_messages=stats.server_errors,
         ack_p50_ms=ms(percentile(stats.latencies, 50)),
@@ -473,16 +543,23 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         client_loop_lag_max_ms=ms(max(lag, default=None)),
         server_cpu_seconds=round(cpu_server_1 - cpu_server_0, 2),
         server_cpu_percent_of_one_core=round(100 * (cpu_server_1 - cpu_server_0) / elapsed, 1),
-        server_cpu_by_thread={name: round(threads_1.get(name, 0) - threads_0.get(name, 0), 2)
-                              for name in sorted(threads_1) if threads_1.get(name, 0) - threads_0.get(name, 0) >= 0.01},
+        server_cpu_kernel_seconds=round(kernel_1 - kernel_0, 2),
+        server_cpu_by_thread={name: round(threads_1[name] - threads_0[name], 2) for name in threads_1},
         client_cpu_seconds=round(cpu_client_1 - cpu_client_0, 2),
         client_cpu_percent_of_one_core=round(100 * (cpu_client_1 - cpu_client_0) / elapsed, 1),
+        # Anything else running on the machine meanwhile (tests, browsers) skews the figures.
+        other_processes_cpu_percent_of_one_core=round(
+            100 * ((busy_1 - busy_0) - (cpu_server_1 - cpu_server_0) - (cpu_client_1 - cpu_client_0)) / elapsed, 1
+        ),
+        load_average_1min=[round(load_0, 2), round(load_1, 2)],
         results_messages_received=stats.results_messages,
         results_per_phone_per_second=round((results_1 - results_0) / len(connected) / (acks_done - wall_0), 2),
         results_message_bytes=(stats.results_bytes // stats.results_messages) if stats.results_messages else None,
     )
-    log(f"acks {stats.acked}/{stats.sent}: p50 {report['ack_p50_ms']} ms, p99 {report['ack_p99_ms']} ms, "
-        f"max {report['ack_max_ms']} ms; {report['votes_per_second']} votes/s")
+    log(
+        f"acks {stats.acked}/{stats.sent}: p50 {report['ack_p50_ms']} ms, p99 {report['ack_p99_ms']} ms, "
+        f"max {report['ack_max_ms']} ms; {report['votes_per_second']} votes/s"
+    )
 
     # Final tally ----------------------------------------------------------------------
     # Every vote marks the results dirty before it is acknowledged, so the first hub tick
@@ -510,15 +587,19 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     )
     if stale:
         sample = stale[0]
-        report["stale_example"] = {"phone": sample.index, "results_messages": sample.results_messages,
-                                   "errors": sample.errors[:3]}
-    log(f"final tally on {len(final)}/{len(connected)} phones; slowest {report['final_tally_max_ms']} ms "
-        f"after the last ack")
+        report["stale_example"] = {
+            "phone": sample.index,
+            "results_messages": sample.results_messages,
+            "errors": sample.errors[:3],
+        }
+    log(
+        f"final tally on {len(final)}/{len(connected)} phones; slowest {report['final_tally_max_ms']} ms "
+        f"after the last ack"
+    )
 
     # Close ------------------------------------------------------------------------------
     for first in range(0, len(connected), CONNECT_BATCH):
-        await asyncio.gather(*(p.ws.close() for p in connected[first:first + CONNECT_BATCH]),
-                             return_exceptions=True)
+        await asyncio.gather(*(p.ws.close() for p in connected[first : first + CONNECT_BATCH]), return_exceptions=True)
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -535,8 +616,23 @@ def start_profiler(args, pid: int):
     if not Path(exe).exists():
         log("py-spy not found (pip install py-spy into the venv); not profiling")
         return None
-    command = [exe, "record", "--pid", str(pid), "--duration", str(int(args.seconds)), "--rate", "100",
-               "--format", "raw", "--threads", "--nonblocking", "--output", args.py_spy]
+    command = [
+        exe,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(int(args.seconds)),
+        "--rate",
+        "100",
+        "--format",
+        "raw",
+        "--threads",
+        "--nonblocking",
+        "--gil",
+        "--output",
+        args.py_spy,
+    ]
     log("profiling the server with py-spy: " + " ".join(command))
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -568,11 +664,27 @@ def machine() -> dict:
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "nproc": os.cpu_count(),
-        "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name")), platform.processor()),
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        ),
         "python": platform.python_version(),
         "websockets": websockets.__version__,
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
     }
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def print_report(report: dict) -> None:
@@ -590,8 +702,11 @@ def print_report(report: dict) -> None:
         ("final tally on every phone after last ack (ms)", "final_tally_all_ms"),
         ("phones with the final tally", "phones_with_final_tally"),
         ("server CPU in vote phase (s, % of one core)", ("server_cpu_seconds", "server_cpu_percent_of_one_core")),
-        ("server CPU by thread (s)", "server_cpu_by_thread"),
+        ("  of which in the kernel (s)", "server_cpu_kernel_seconds"),
+        ("  by thread (s)", "server_cpu_by_thread"),
         ("client CPU in vote phase (s, % of one core)", ("client_cpu_seconds", "client_cpu_percent_of_one_core")),
+        ("other processes' CPU meanwhile (% of one core)", "other_processes_cpu_percent_of_one_core"),
+        ("load average (1 min) at start / end of vote", "load_average_1min"),
         ("client send lag p99 / max (ms)", ("client_send_lag_p99_ms", "client_send_lag_max_ms")),
         ("client loop lag p99 / max (ms)", ("client_loop_lag_p99_ms", "client_loop_lag_max_ms")),
         ("results messages per phone per second in vote", "results_per_phone_per_second"),
@@ -619,8 +734,15 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200, help="answers per second, all phones together")
     parser.add_argument("--seconds", type=float, default=5, help="how long phones send answers")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    parser.add_argument("--server", choices=("uvicorn", "minka"), default="uvicorn",
-                        help="uvicorn: the app factory with --ws/--deflate below; minka: `minka serve` as shipped")
+    parser.add_argument(
+        "--server",
+        choices=("uvicorn", "minka"),
+        default="minka",
+        help="minka: `minka serve` as shipped (default); uvicorn: python -m uvicorn with --app/--ws/--deflate below",
+    )
+    parser.add_argument(
+        "--app", default="server.app:create_app", help="app factory for --server uvicorn (to try a variant)"
+    )
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation (--server uvicorn)")
     parser.add_argument("--deflate", action="store_true", help="allow permessage-deflate (--server uvicorn)")
     parser.add_argument("--quiet-server", action="store_true", help="uvicorn --log-level warning")
@@ -634,20 +756,29 @@ def main() -> int:
     if args.rate / args.phones > 15:
         parser.error("more than 15 answers per phone per second: the server allows 20 messages a second per socket")
 
+    # Stopped from outside (SIGTERM): still stop the server and remove the directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     fd_limit = raise_fd_limit()
     if fd_limit < args.phones + 100:
         log(f"warning: only {fd_limit} file descriptors for {args.phones} phones")
-    tmp = Path(tempfile.mkdtemp(prefix="minka-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="minka-live-gaps-"))
     db_path = tmp / "bench.db"
     process = None
-    report: dict = {"command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-                    "phones": args.phones, "rate": args.rate, "seconds": args.seconds,
-                    "server": args.server, **machine()}
+    report: dict = {
+        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "phones": args.phones,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "server": args.server,
+        **machine(),
+    }
     try:
         started = time.perf_counter()
         room = prepare(db_path, args.phones)
-        log(f"database ready in {time.perf_counter() - started:.1f} s: workshop {room.workshop_id}, "
-            f"activity {room.activity_id}, {len(room.gap_ids)} gaps, {len(room.tokens)} participants")
+        log(
+            f"database ready in {time.perf_counter() - started:.1f} s: workshop {room.workshop_id}, "
+            f"activity {room.activity_id}, {len(room.gap_ids)} gaps, {len(room.tokens)} participants"
+        )
         port = free_port()
         process, server_log = start_server(args, tmp, db_path, port)
         report["server_pid"] = process.pid
@@ -660,8 +791,11 @@ def main() -> int:
         client = run_client(args, room, port, process.pid, db_path)
         report.update(uvloop.run(client) if uvloop is not None else asyncio.run(client))
         report["client_loop"] = "uvloop" if uvloop is not None else "asyncio"
-        warnings = [line for line in server_log.read_text(errors="replace").splitlines()
-                    if "Warning" in line or "ERROR" in line or "Traceback" in line]
+        warnings = [
+            line
+            for line in server_log.read_text(errors="replace").splitlines()
+            if "Warning" in line or "ERROR" in line or "Traceback" in line
+        ]
         report["server_log_warnings"] = warnings[:10]
     finally:
         if process is not None:
