@@ -93,7 +93,9 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         from server.realtime.redis_backend import RedisBackend
 
         backend = RedisBackend(settings.redis_url)
-    app.state.hub = hub = Hub(backend=backend, interval=settings.broadcast_interval)
+    app.state.hub = hub = Hub(
+        backend=backend, interval=settings.broadcast_interval, phone_interval=settings.phone_results_interval
+    )
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
     # The address participants open: the setting, else the one the console was opened at.

@@ -7,6 +7,7 @@ services are printed in English and end the command with exit status 1.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -80,6 +81,9 @@ def serve(
     typer.echo(f"Minka: {settings.base_url or f'http://{shown}:{port}/'}")
     if login:
         typer.echo("Demo login: {} / {}".format(*login))
+    # The writer and hub threads share the GIL with the event loop; a shorter switch
+    # interval (default 5 ms) keeps a batch of writes from holding up acknowledgements.
+    sys.setswitchinterval(0.001)
     uvicorn.run(
         "server.app:create_app",
         factory=True,

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     broadcast_interval: float = Field(
         default=0.25, description="Seconds between two live updates of results on screens and phones."
     )
+    phone_results_interval: float = Field(
+        default=0.5, description="Seconds between two live updates of revealed results on phones."
+    )
     min_group_size: int = Field(
         default=3, description="Results of a stakeholder group with fewer answers are not shown."
     )

@@ -124,3 +124,16 @@ def test_every_setting_is_documented():
     doc = (ROOT / "docs" / "deployment.md").read_text()
     missing = [name for name in Settings.model_fields if f"`MINKA_{name.upper()}`" not in doc]
     assert missing == []
+
+
+def test_phones_get_live_results_at_most_every_phone_interval():
+    from server.realtime.hub import Hub
+
+    hub = Hub(phone_interval=60)
+    messages = {"participants": {"results": "r"}, "projector": {"screen": "s"}}
+    assert hub._hold_phone_results(1, {"results"}, messages)["participants"] == {"results": "r"}
+    held = hub._hold_phone_results(1, {"results"}, messages)
+    assert held == {"participants": {}, "projector": {"screen": "s"}}  # screens still get every tick
+    assert "results" in hub._dirty[1]  # sent later, rendered afresh
+    # A new stage (a reveal) reaches phones at once.
+    assert hub._hold_phone_results(1, {"stage", "results"}, messages)["participants"] == {"results": "r"}

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
@@ -99,9 +100,15 @@ class Connection:
 
 
 class Hub:
-    def __init__(self, renderer: Renderer | None = None, *, interval: float = 0.25, backend=None):
+    def __init__(
+        self, renderer: Renderer | None = None, *, interval: float = 0.25, phone_interval: float = 0.5, backend=None
+    ):
         self.renderer = renderer
         self.interval = interval
+        # Phones get live results at most this often (screens every tick): half the
+        # fan-out of a large room, and less mobile data, for a delay nobody notices.
+        self.phone_interval = phone_interval
+        self._phone_results_at: dict[int, float] = {}
         self.backend = backend
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
@@ -224,10 +231,23 @@ class Hub:
                 with self._lock:
                     self._last.pop(workshop_id, None)  # stale now; rendered afresh on connect
                 continue
-            messages = self.renderer(workshop_id, frozenset(topics))
+            messages = self._hold_phone_results(workshop_id, topics, self.renderer(workshop_id, frozenset(topics)))
             self.renders += 1
             self._remember(workshop_id, messages)
             self._deliver(audiences, lambda conn, messages=messages: messages.get(conn.audience, {}))
+
+    def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: dict) -> dict:
+        """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
+        such as a reveal, goes at once); what is held is rendered afresh next tick."""
+        phones = messages.get(PARTICIPANTS, {})
+        if "results" not in phones or "stage" in topics:
+            return messages
+        now = time.monotonic()
+        if now - self._phone_results_at.get(workshop_id, 0.0) >= self.phone_interval:
+            self._phone_results_at[workshop_id] = now
+            return messages
+        self._mark(workshop_id, ("results",))
+        return {**messages, PARTICIPANTS: {t: text for t, text in phones.items() if t != "results"}}
 
     @staticmethod
     def _deliver(audiences: dict[str, list[Connection]], texts_for) -> None:
