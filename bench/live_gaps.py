@@ -445,6 +445,8 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     from server.workshops.participants import cookie_name
 
     loop = asyncio.get_running_loop()
+    # Stopped from outside while the phones run: unwind (the caller stops the server).
+    loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     url = f"ws://127.0.0.1:{port}/ws/p/{room.workshop_id}"
     origin = f"http://127.0.0.1:{port}"
     cookie = cookie_name(room.workshop_id)
@@ -789,7 +791,10 @@ def main() -> int:
         except ImportError:
             uvloop = None
         client = run_client(args, room, port, process.pid, db_path)
-        report.update(uvloop.run(client) if uvloop is not None else asyncio.run(client))
+        try:
+            report.update(uvloop.run(client) if uvloop is not None else asyncio.run(client))
+        except asyncio.CancelledError:
+            raise SystemExit("stopped (SIGTERM)") from None
         report["client_loop"] = "uvloop" if uvloop is not None else "asyncio"
         warnings = [
             line

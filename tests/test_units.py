@@ -137,3 +137,29 @@ def test_phones_get_live_results_at_most_every_phone_interval():
     assert "results" in hub._dirty[1]  # sent later, rendered afresh
     # A new stage (a reveal) reaches phones at once.
     assert hub._hold_phone_results(1, {"stage", "results"}, messages)["participants"] == {"results": "r"}
+
+
+def test_a_connecting_phone_gets_the_stage_even_after_a_partial_broadcast():
+    """Regression (found by bench/live_gaps.py): a broadcast of the counts alone used to leave
+    the remembered phone texts empty, so phones connecting next got no stage."""
+    import asyncio
+    import concurrent.futures
+
+    from server.realtime.hub import Hub
+
+    def render(workshop_id, topics):
+        out = {"participants": {}, "console": {}}
+        if "stage" in topics:
+            out["participants"]["stage"] = "STAGE"
+        if "counts" in topics:
+            out["console"]["counts"] = "COUNTS"
+        return out
+
+    hub = Hub(render)
+    hub._remember(1, render(1, {"counts"}))  # what a tick with only the counts stores
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        texts = pool.submit(asyncio.run, hub.current(1, "participants")).result()
+    assert texts == {"stage": "STAGE"}
+    hub._remember(1, {"console": {"counts": "NEWER"}})  # later partial renders update the full set
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, hub.current(1, "console")).result() == {"counts": "NEWER"}

@@ -118,6 +118,7 @@ class Hub:
         # The last texts sent per workshop, audience and topic: what a (re)connecting
         # screen gets at once, without rendering anything for it.
         self._last: dict[int, dict[str, dict[str, str]]] = {}
+        self._complete: set[int] = set()  # workshops whose remembered texts cover every topic
         self._lock = threading.RLock()
         self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
@@ -161,6 +162,7 @@ class Hub:
                 if not any(audiences.values()):  # nobody watches: forget what was sent
                     del self._connections[conn.workshop_id]
                     self._last.pop(conn.workshop_id, None)
+                    self._complete.discard(conn.workshop_id)
         await conn.stop()
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
@@ -230,6 +232,7 @@ class Hub:
             if not audiences or self.renderer is None:
                 with self._lock:
                     self._last.pop(workshop_id, None)  # stale now; rendered afresh on connect
+                    self._complete.discard(workshop_id)
                 continue
             messages = self._hold_phone_results(workshop_id, topics, self.renderer(workshop_id, frozenset(topics)))
             self.renders += 1
@@ -267,19 +270,25 @@ class Hub:
             with contextlib.suppress(RuntimeError):  # that loop has closed
                 loop.call_soon_threadsafe(push_all)
 
-    def _remember(self, workshop_id: int, messages: dict[str, dict[str, str]]) -> None:
+    def _remember(self, workshop_id: int, messages: dict[str, dict[str, str]], *, complete: bool = False) -> None:
+        """Keep the latest texts. A partial render (only the counts, say) updates a complete
+        set; it never stands in for one, or a connecting phone would get no stage."""
         with self._lock:
-            last = self._last.setdefault(workshop_id, {})
-            for audience, by_topic in messages.items():
-                last.setdefault(audience, {}).update(by_topic)
+            if complete:
+                self._last[workshop_id] = {audience: dict(by_topic) for audience, by_topic in messages.items()}
+                self._complete.add(workshop_id)
+            elif workshop_id in self._complete:
+                last = self._last[workshop_id]
+                for audience, by_topic in messages.items():
+                    last.setdefault(audience, {}).update(by_topic)
 
     async def current(self, workshop_id: int, audience: str) -> dict[str, str]:
-        """The latest texts of every topic for this audience (rendered once if none yet)."""
+        """The latest texts of every topic for this audience (rendered in full if none yet)."""
         with self._lock:
-            last = self._last.get(workshop_id, {}).get(audience)
+            last = self._last.get(workshop_id, {}).get(audience) if workshop_id in self._complete else None
         if last is None and self.renderer is not None:
             messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS)
-            self._remember(workshop_id, messages)
+            self._remember(workshop_id, messages, complete=True)
             last = messages.get(audience, {})
         return dict(last or {})
 
@@ -287,6 +296,7 @@ class Hub:
         """Drop every remembered text and dirty mark (tests, after emptying the database)."""
         with self._lock:
             self._last.clear()
+            self._complete.clear()
             self._dirty.clear()
             self._unpublished.clear()
 
