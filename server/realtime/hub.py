@@ -173,10 +173,6 @@ class Hub:
             conns = list(self._connections.get(workshop_id, {}).get(PARTICIPANTS, ()))
         return {c.participant_id for c in conns if c.participant_id is not None}
 
-    def connection_count(self) -> int:
-        with self._lock:
-            return sum(len(c) for a in self._connections.values() for c in a.values())
-
     def _conns(self, workshop_id: int) -> dict[str, list[Connection]]:
         with self._lock:
             audiences = self._connections.get(workshop_id, {})

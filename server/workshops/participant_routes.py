@@ -226,24 +226,6 @@ async def participant_dots(request: Request, session: ReadSession, workshop_id: 
     return await _submit(request, session, workshop_id, work_for)
 
 
-def _apply_op(order: list[int], op: str) -> list[int]:
-    """A button of the ranking form without JavaScript: up, down, out or in."""
-    action, _, raw = op.partition(":")
-    if not raw.isdigit():
-        return order
-    item, order = int(raw), list(order)
-    if action == "in" and item not in order:
-        order.append(item)
-    elif item in order:
-        i = order.index(item)
-        if action == "out":
-            order.pop(i)
-        elif action in ("up", "down"):
-            j = max(0, min(len(order) - 1, i + (-1 if action == "up" else 1)))
-            order[i], order[j] = order[j], order[i]
-    return order
-
-
 @router.post("/p/{workshop_id}/rank", name="participant_rank")
 async def participant_rank(request: Request, session: ReadSession, workshop_id: int) -> Response:
     """Save a ranking; without JavaScript, the arrow buttons post here too and get the
@@ -256,7 +238,7 @@ async def participant_rank(request: Request, session: ReadSession, workshop_id: 
         workshop, participant = _participant_or_join(request, session, workshop_id)
         if participant is None:
             return _rejoin(request, workshop)
-        return _page(request, session, workshop, participant, draft=_apply_op(order, op))
+        return _page(request, session, workshop, participant, draft=ranking.apply_draft_op(order, op))
 
     def work_for(participant_id: int, data: dict, _segments):
         (activity_id,) = _ints(data, "activity")

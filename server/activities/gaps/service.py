@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
@@ -291,9 +291,3 @@ def recount(session: Session, activity_id: int) -> ActivityTally:
         )
     ]
     return ActivityTally.recount(info.gap_ids, answers, dots)
-
-
-def answered_count(session: Session, activity_id: int) -> int:
-    a = select(GapAnswer.participant_id).where(GapAnswer.activity_id == activity_id)
-    d = select(DotVote.participant_id).where(DotVote.activity_id == activity_id, DotVote.dots > 0)
-    return session.execute(select(func.count()).select_from(a.union(d).subquery())).scalar_one()

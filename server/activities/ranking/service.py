@@ -179,6 +179,25 @@ def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a,
     return PairAck((first, second), choice)
 
 
+def apply_draft_op(order: list[int], op: str) -> list[int]:
+    """The draft order after one button of the ranking form (up, down, out or in), for
+    phones without JavaScript: nothing is saved until they press Save."""
+    action, _, raw = op.partition(":")
+    if not raw.isdigit():
+        return order
+    item, order = int(raw), list(order)
+    if action == "in" and item not in order:
+        order.append(item)
+    elif item in order:
+        i = order.index(item)
+        if action == "out":
+            order.pop(i)
+        elif action in ("up", "down"):
+            j = max(0, min(len(order) - 1, i + (-1 if action == "up" else 1)))
+            order[i], order[j] = order[j], order[i]
+    return order
+
+
 # Reading ---------------------------------------------------------------------------
 
 
