@@ -631,7 +631,7 @@ def start_profiler(args, pid: int):
         "raw",
         "--threads",
         "--nonblocking",
-        "--gil",
+        *(["--gil"] if args.py_spy_gil else []),
         "--output",
         args.py_spy,
     ]
@@ -751,6 +751,12 @@ def main() -> int:
     parser.add_argument("--ack-timeout", type=float, default=30, help="seconds to wait for the last acks")
     parser.add_argument("--final-timeout", type=float, default=30, help="seconds to wait for the final tally")
     parser.add_argument("--py-spy", metavar="PATH", help="record the server's stacks during the vote (raw format)")
+    parser.add_argument(
+        "--py-spy-all",
+        dest="py_spy_gil",
+        action="store_false",
+        help="with --py-spy: sample every running thread, not only the one holding the GIL",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     args = parser.parse_args()
     if args.phones < 1 or args.rate <= 0 or args.seconds <= 0:

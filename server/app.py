@@ -11,6 +11,7 @@ from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 
 from server import ROOT
+from server.activities.gaps import batch as rating_batch
 from server.auth import csrf
 from server.auth.deps import LoginRequired, csrf_protect
 from server.auth.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -97,6 +98,7 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         backend=backend, interval=settings.broadcast_interval, phone_interval=settings.phone_results_interval
     )
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
+    app.state.writer.warmups.append(rating_batch.warm)
     app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
     # The address participants open: the setting, else the one the console was opened at.
     app.state.public_base = settings.base_url

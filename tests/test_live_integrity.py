@@ -691,3 +691,39 @@ def test_a_batch_refuses_each_bad_rating_alone(app, base):
     close_activity(app, room, room.rating_id)
     late = submit_all(app, [Rating(tallies, a, room.rating_id, base.gap_ids[0], "seriousness", "1", key())])
     assert refusal(late[0])[0] == CLOSED
+
+
+def test_a_large_batch_and_its_retries_are_written_exactly(app, base):
+    """More ratings in one batch than one multi-row statement holds (64), crossing every
+    statement size, then the same batch again (all retries) with some new ratings: every
+    rating is stored once, retries change nothing, and the tally equals a recount."""
+    room = arrange(base, participants=12)
+    tallies, writer = app.state.tallies, app.state.writer
+    questions = ("seriousness", "specialization", "diversification", "global_context")
+    rng = random.Random(7)
+    first = [
+        Rating(
+            tallies, p, room.rating_id, g, q, str(rng.randint(1, 5) if q == "seriousness" else rng.randint(0, 3)), key()
+        )
+        for p in room.participants
+        for g in base.gap_ids
+        for q in questions
+    ]
+    assert len(first) == 144
+    outcomes = writer._write(first)
+    assert [o.error for o in outcomes] == [None] * 144
+    assert not any(o.value.duplicate for o in outcomes)
+    expected = {(r.participant_id, r.gap_id, r.question): int(r.raw) for r in first}
+    assert stored_answers(app, room.rating_id) == expected
+
+    again = [Rating(tallies, r.participant_id, r.activity_id, r.gap_id, r.question, "1", r.key) for r in first]
+    changed = [
+        Rating(tallies, p, room.rating_id, base.gap_ids[0], "seriousness", "5", key()) for p in room.participants
+    ]
+    outcomes = writer._write(again + changed)
+    assert [o.error for o in outcomes] == [None] * (144 + 12)
+    assert [o.value.duplicate for o in outcomes] == [True] * 144 + [False] * 12
+    expected.update({(p, base.gap_ids[0], "seriousness"): 5 for p in room.participants})
+    assert stored_answers(app, room.rating_id) == expected
+    assert sum(receipts(app, p) for p in room.participants) == 144 + 12
+    assert_tally_is_recount(app, room)

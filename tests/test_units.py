@@ -163,3 +163,40 @@ def test_a_connecting_phone_gets_the_stage_even_after_a_partial_broadcast():
     hub._remember(1, {"console": {"counts": "NEWER"}})  # later partial renders update the full set
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         assert pool.submit(asyncio.run, hub.current(1, "console")).result() == {"counts": "NEWER"}
+
+
+def test_a_broadcast_reaches_every_connection_a_slice_at_a_time():
+    """A large room's broadcast is handed out DELIVERY_SLICE connections per turn of the
+    event loop (acknowledgements go out in between), and still reaches everyone once."""
+    import asyncio
+
+    from server.realtime.hub import DELIVERY_SLICE, PARTICIPANTS, Connection, Hub
+
+    def render(workshop_id, topics):
+        return {PARTICIPANTS: {"results": f"R{workshop_id}"}}
+
+    async def go():
+        got: list[str] = []
+        turns: list[int] = []  # how many had it at each turn of the loop
+
+        async def send(text):
+            got.append(text)
+
+        hub = Hub(render, phone_interval=0)
+        conns = [Connection(send, 1, PARTICIPANTS, n) for n in range(2 * DELIVERY_SLICE + 50)]
+        for conn in conns:
+            hub.attach(conn)
+        hub._dirty.clear()
+        hub.mark_dirty(1, "results")
+        hub.flush()  # renders, and schedules the hand-out on this loop
+        for _ in range(20):
+            await asyncio.sleep(0)
+            turns.append(len(got))
+        for conn in conns:
+            await hub.detach(conn)
+        return got, turns
+
+    got, turns = asyncio.run(go())
+    assert got == ["R1"] * (2 * DELIVERY_SLICE + 50)
+    first = next(n for n in turns if n)
+    assert first == DELIVERY_SLICE < len(got)  # not everyone in the same turn

@@ -29,6 +29,8 @@ PARTICIPANTS = "participants"
 PROJECTOR = "projector"
 CONSOLE = "console"
 ALL_TOPICS = frozenset({"stage", "results", "counts"})
+# Connections handed a broadcast per turn of the event loop (see ``Hub._deliver``).
+DELIVERY_SLICE = 100
 
 # renderer(workshop_id, topics) -> {audience: {topic: text}}; called from a thread.
 Renderer = Callable[[int, frozenset[str]], dict[str, dict[str, str]]]
@@ -258,13 +260,18 @@ class Hub:
 
         for loop, conns in by_loop.items():
 
-            def push_all(conns=conns) -> None:
-                for conn in conns:
+            def push_slice(conns=conns, start=0, loop=loop) -> None:
+                # A slice at a time: between two slices the loop reads sockets and sends
+                # what is ready (acknowledgements), so a broadcast to a large room never
+                # holds a vote back for long.
+                for conn in conns[start : start + DELIVERY_SLICE]:
                     for topic, text in texts_for(conn).items():
                         conn.push(topic, text)
+                if start + DELIVERY_SLICE < len(conns):
+                    loop.call_soon(push_slice, conns, start + DELIVERY_SLICE, loop)
 
             with contextlib.suppress(RuntimeError):  # that loop has closed
-                loop.call_soon_threadsafe(push_all)
+                loop.call_soon_threadsafe(push_slice)
 
     def _remember(self, workshop_id: int, messages: dict[str, dict[str, str]], *, complete: bool = False) -> None:
         """Keep the latest texts. A partial render (only the counts, say) updates a complete

@@ -15,10 +15,11 @@ the lock sees every committed write with its callbacks done.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import queue
 import threading
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -29,13 +30,57 @@ from server.db import transaction
 log = logging.getLogger("minka.writer")
 
 MAX_BATCH = 500
+# When a second write is already waiting as the writer wakes up, the room is busy: the
+# writer gathers for this long more before writing, so that one transaction (and one
+# read of each activity, receipts and earlier answers) serves many votes. A lone write
+# goes at once.
+GATHER = 0.005
 _STOP = object()
 
 
+class Outcome:
+    """What one write came to: a value or an error (a light stand-in for a future)."""
+
+    __slots__ = ("_done", "error", "value")
+
+    def __init__(self) -> None:
+        self._done, self.value, self.error = False, None, None
+
+    def set_result(self, value) -> None:
+        self._done, self.value = True, value
+
+    def set_exception(self, error: BaseException) -> None:
+        self._done, self.error = True, error
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _settle(pairs: list[tuple[asyncio.Future, Outcome]]) -> None:
+    """In the callers' event loop: hand every outcome of a batch to its waiting caller."""
+    for future, outcome in pairs:
+        if future.cancelled():
+            continue
+        if outcome.error is not None:
+            future.set_exception(outcome.error)
+        else:
+            future.set_result(outcome.value)
+
+
 class Writer:
-    def __init__(self, engine, info: dict | None = None):
+    def __init__(self, engine, info: dict | None = None, *, gather: float = GATHER):
         self.engine = engine
-        self.info = info or {}
+        # Kept across batches: what every batch's session is given (the hub), and the
+        # gaps of activities that have run (see ``gaps.service.activity_info``).
+        self.info = {"activity_items": {}, **(info or {})}
+        self.gather = gather
+        # Run once in the writer's thread when it starts (building hot statements).
+        self.warmups: list[Callable[[Session], None]] = []
         self.lock = threading.RLock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -59,46 +104,65 @@ class Writer:
 
     async def submit(self, work: Callable[[Session], Any]) -> Any:
         """Run ``work(session)`` in the next batch: its result once committed, or its error."""
-        future: concurrent.futures.Future = concurrent.futures.Future()
         if self._thread is None:  # not started (a script): write at once, in a thread
             return await asyncio.to_thread(lambda: self._write([work])[0].result())
-        self._queue.put((work, future))
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((work, loop, future))
+        return await future
+
+    def _take(self, batch: list) -> bool:
+        """Add what is queued to ``batch``; False once asked to stop."""
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return True
+            if item is _STOP:
+                self._queue.put(_STOP)
+                return False
+            batch.append(item)
+        return True
+
+    def _warm(self) -> None:
+        for warm in self.warmups:
+            try:
+                with self.lock, transaction(self.engine, self.info) as session:
+                    warm(session)
+            except Exception:  # only slower without it
+                log.exception("warming up the writer failed")
 
     def _run(self) -> None:
+        self._warm()
         while True:
             first = self._queue.get()
             if first is _STOP:
                 return
             batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                batch.append(item)
-            works = [work for work, _ in batch]
+            if self._take(batch) and len(batch) > 1 and self.gather > 0:
+                time.sleep(self.gather)
+                self._take(batch)
             try:
-                outcomes = self._write(works)
+                outcomes = self._write([work for work, _, _ in batch])
             except Exception as exc:  # the commit itself failed: nothing of the batch holds
                 log.exception("batch of %s writes failed", len(batch))
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if outcome.exception() is not None:
-                    future.set_exception(outcome.exception())
-                else:
-                    future.set_result(outcome.result())
+                outcomes = [Outcome() for _ in batch]
+                for outcome in outcomes:
+                    outcome.set_exception(exc)
+            by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
+            for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
+                by_loop[loop].append((future, outcome))
+            for loop, pairs in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, pairs)
+                except RuntimeError:  # that loop has closed: nobody waits any more
+                    pass
 
-    def _write(self, works: list[Callable[[Session], Any]]) -> list[concurrent.futures.Future]:
+    def _write(self, works: list[Callable[[Session], Any]]) -> list[Outcome]:
         """One transaction for the batch. Works that can go together (``batchable``, with a
         ``run_batch`` of their type, like ratings) are written together first; each other
         work runs in its own savepoint, so one failure spoils nothing else."""
-        outcomes: list[concurrent.futures.Future | None] = [None] * len(works)
+        outcomes: list[Outcome | None] = [None] * len(works)
         with self.lock, transaction(self.engine, self.info) as session:
             groups: dict[type, list[int]] = {}
             for n, work in enumerate(works):
@@ -110,7 +174,7 @@ class Writer:
             for n, work in enumerate(works):
                 if outcomes[n] is not None:
                     continue
-                outcome: concurrent.futures.Future = concurrent.futures.Future()
+                outcome = Outcome()
                 callbacks = len(session.info.get("after_commit", []))
                 try:
                     with session.begin_nested():

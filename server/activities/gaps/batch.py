@@ -10,19 +10,76 @@ to the segments question, which carry a list, keep the one-at-a-time path.
 
 from __future__ import annotations
 
-import concurrent.futures
+import functools
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, bindparam, or_, select
 from sqlmodel import Session
 
 from server.activities.gaps import service
 from server.activities.receipts import check_key, refuse
-from server.db import after_commit, insert_ignore_many, upsert
+from server.db import after_commit, insert_ignore_many, prepare_rows, upsert
 from server.errors import Invalid
 from server.i18n import N_
 from server.models import GapAnswer, Participant, Receipt, utcnow
+from server.realtime.writer import Outcome
 
 _RECEIPTS, _ANSWERS, _PARTICIPANTS = Receipt.__table__, GapAnswer.__table__, Participant.__table__
+_SLOT = ("participant_id", "activity_id", "gap_id", "question")
+
+
+@functools.lru_cache(maxsize=32)
+def _rows_statement(table, columns: tuple[str, ...], match: tuple[str, ...], size: int):
+    """SELECT ``columns`` of the rows whose ``match`` columns equal one of ``size`` given
+    tuples: an OR of equalities, for which both databases search the key once per tuple
+    (SQLite scans the whole table for a row-value IN, and probes every combination of
+    several IN lists)."""
+    t = table
+    tuples = (and_(*(t.c[m] == bindparam(f"{m}_{n}") for m in match)) for n in range(size))
+    return select(*(t.c[c] for c in columns)).where(or_(*tuples))
+
+
+MATCH_CHUNK = 64
+
+
+def _rows_matching(conn, table, columns: tuple[str, ...], match: tuple[str, ...], wanted: list[tuple]) -> list:
+    """Up to 64 tuples per statement, padded to a power of two (repeating the last
+    tuple): a handful of statements, each built and compiled once (see ``warm``)."""
+    rows = []
+    for start in range(0, len(wanted), MATCH_CHUNK):
+        chunk = wanted[start : start + MATCH_CHUNK]
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = chunk + [chunk[-1]] * (size - len(chunk))
+        params = {f"{m}_{n}": v for n, values in enumerate(padded) for m, v in zip(match, values, strict=True)}
+        rows.extend(conn.execute(_rows_statement(table, columns, match, size), params))
+    return rows
+
+
+# Built once (the lists are expanding parameters): building a select per batch cost
+# more than running it. Participants are locked until commit on PostgreSQL: a removal
+# in progress is waited for.
+_PEOPLE = (
+    select(
+        _PARTICIPANTS.c.id, _PARTICIPANTS.c.workshop_id, _PARTICIPANTS.c.removed, _PARTICIPANTS.c.stakeholder_group_id
+    )
+    .where(_PARTICIPANTS.c.id.in_(bindparam("pids", expanding=True)))
+    .with_for_update()
+)
+
+
+_RECEIPT_COLUMNS = ("participant_id", "key", "created_at")
+_ANSWER_COLUMNS = (*_SLOT, "value", "segments", "updated_at")
+_UPSERTING = (_SLOT, ("value", "segments", "updated_at"))
+
+
+def warm(session: Session) -> None:
+    """Build and compile this module's statements before the first vote (the writer
+    calls it when it starts): the first batch of a busy room must not wait for them."""
+    conn = session.connection()
+    for size in (1 << n for n in range(MATCH_CHUNK.bit_length())):
+        _rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), [(-1, "")] * size)
+        _rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, [(-1, -1, -1, "")] * size)
+    prepare_rows(session, Receipt, _RECEIPT_COLUMNS)
+    prepare_rows(session, GapAnswer, _ANSWER_COLUMNS, _UPSERTING)
 
 
 class Rating:
@@ -44,12 +101,12 @@ class Rating:
         )
 
     @staticmethod
-    def run_batch(session: Session, items: list[Rating]) -> list[concurrent.futures.Future]:
+    def run_batch(session: Session, items: list[Rating]) -> list[Outcome]:
         return write_ratings(session, items)
 
 
-def write_ratings(session: Session, items: list[Rating]) -> list[concurrent.futures.Future]:
-    outcomes = [concurrent.futures.Future() for _ in items]
+def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
+    outcomes = [Outcome() for _ in items]
     conn = session.connection()
     pairs = []
     for item, out in zip(items, outcomes, strict=True):
@@ -60,46 +117,19 @@ def write_ratings(session: Session, items: list[Rating]) -> list[concurrent.futu
             out.set_exception(exc)
     if not pairs:
         return outcomes
-    seen = {
-        tuple(r)
-        for r in conn.execute(
-            select(_RECEIPTS.c.participant_id, _RECEIPTS.c.key).where(
-                tuple_(_RECEIPTS.c.participant_id, _RECEIPTS.c.key).in_(pairs)
-            )
-        )
-    }
     pids = sorted({p for p, _ in pairs})
-    # Locked until commit on PostgreSQL: a removal in progress is waited for.
-    people = {
-        r.id: r
-        for r in conn.execute(
-            select(
-                _PARTICIPANTS.c.id,
-                _PARTICIPANTS.c.workshop_id,
-                _PARTICIPANTS.c.removed,
-                _PARTICIPANTS.c.stakeholder_group_id,
-            )
-            .where(_PARTICIPANTS.c.id.in_(pids))
-            .with_for_update()
-        )
+    seen = {
+        tuple(r) for r in _rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), pairs)
     }
-    activities = sorted({i.activity_id for i in items})
-    previous = {
-        (p, a, g, q): v
-        for p, a, g, q, v in conn.execute(
-            select(
-                _ANSWERS.c.participant_id,
-                _ANSWERS.c.activity_id,
-                _ANSWERS.c.gap_id,
-                _ANSWERS.c.question,
-                _ANSWERS.c.value,
-            ).where(
-                _ANSWERS.c.activity_id.in_(activities),
-                _ANSWERS.c.participant_id.in_(pids),
-                _ANSWERS.c.question != "segments",
-            )
-        )
-    }
+    people = {r.id: r for r in conn.execute(_PEOPLE, {"pids": pids})}
+    slots = sorted(
+        {
+            (i.participant_id, i.activity_id, i.gap_id, i.question)
+            for i, out in zip(items, outcomes, strict=True)
+            if not out.done()
+        }
+    )
+    previous = {(p, a, g, q): v for p, a, g, q, v in _rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, slots)}
     now = utcnow()
     receipts, answers, changes = [], {}, []
     for item, out in zip(items, outcomes, strict=True):
@@ -121,27 +151,13 @@ def write_ratings(session: Session, items: list[Rating]) -> list[concurrent.futu
         seen.add((item.participant_id, item.key))
         slot = (item.participant_id, item.activity_id, item.gap_id, item.question)
         old, previous[slot] = previous.get(slot), value
-        receipts.append({"participant_id": item.participant_id, "key": item.key, "created_at": now})
-        answers[slot] = {
-            "participant_id": slot[0],
-            "activity_id": slot[1],
-            "gap_id": slot[2],
-            "question": slot[3],
-            "value": value,
-            "segments": [],
-            "updated_at": now,
-        }
+        receipts.append(dict(zip(_RECEIPT_COLUMNS, (item.participant_id, item.key, now), strict=True)))
+        answers[slot] = dict(zip(_ANSWER_COLUMNS, (*slot, value, [], now), strict=True))
         changes.append((item, info.activity.workshop_id, person.stakeholder_group_id, old, value))
         out.set_result(service.Ack(item.gap_id, item.question, value))
     if receipts:
         insert_ignore_many(session, Receipt, receipts)
-        upsert(
-            session,
-            GapAnswer,
-            list(answers.values()),
-            keys=["participant_id", "activity_id", "gap_id", "question"],
-            update=["value", "segments", "updated_at"],
-        )
+        upsert(session, GapAnswer, list(answers.values()), keys=list(_UPSERTING[0]), update=list(_UPSERTING[1]))
 
     def move_tallies() -> None:
         for item, workshop_id, group, old, new in changes:

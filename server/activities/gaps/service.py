@@ -8,7 +8,7 @@ before is acknowledged again and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
@@ -44,33 +44,62 @@ class Ack:
     dots_left: int | None = None
 
 
-@dataclass
 class ActivityInfo:
-    """What the hot path needs of an activity, cached for the life of a batch."""
+    """What the hot path needs of an activity: its row (``workshop_id``, ``kind``,
+    ``status``, ``settings``), its gaps in order and, when asked, the chain's segments."""
 
-    activity: Activity
-    gap_ids: list[int]
-    segment_ids: set[int] = field(default_factory=set)
+    __slots__ = ("_segments", "_session", "activity", "gap_ids")
+
+    def __init__(self, activity, gap_ids: tuple[int, ...], session: Session):
+        self.activity, self.gap_ids, self._session = activity, gap_ids, session
+        self._segments: set[int] | None = None
+
+    @property
+    def segment_ids(self) -> set[int]:
+        if self._segments is None:
+            chain = select(Workshop.value_chain_id).where(Workshop.id == self.activity.workshop_id).scalar_subquery()
+            self._segments = set(
+                self._session.exec(select(Segment.id).where(Segment.value_chain_id == chain)).scalars()
+            )
+        return self._segments
+
+
+_ACTIVITIES = Activity.__table__
+_ACTIVITY_ROW = select(
+    _ACTIVITIES.c.id,
+    _ACTIVITIES.c.workshop_id,
+    _ACTIVITIES.c.kind,
+    _ACTIVITIES.c.status,
+    _ACTIVITIES.c.settings,
+    _ACTIVITIES.c.opened_at,
+).where(_ACTIVITIES.c.id == bindparam("activity"))
+_ITEMS = ActivityItem.__table__
+_GAP_IDS = select(_ITEMS.c.gap_id).where(_ITEMS.c.activity_id == bindparam("activity")).order_by(_ITEMS.c.position)
+# Gap lists kept across the writer's batches (``session.info["activity_items"]``, given by
+# the writer), keyed by activity and the time it was first opened: once an activity has
+# run, its gaps can no longer change (``workshops.service.check_pending``).
+ITEMS_KEPT = 1000
 
 
 def activity_info(session: Session, activity_id: int) -> ActivityInfo:
+    """The activity's current row (read once per transaction: a close is seen by the next
+    batch) and its gaps, or Invalid when it is not a gap activity."""
     cache = session.info.setdefault("activity_info", {})
     if activity_id not in cache:
-        activity = session.get(Activity, activity_id)
-        if activity is None or activity.kind != "gap_rating":
+        conn = session.connection()
+        row = conn.execute(_ACTIVITY_ROW, {"activity": activity_id}).first()
+        if row is None or row.kind != "gap_rating":
             raise refuse(N_("This activity does not exist."))
-        gap_ids = list(
-            session.exec(
-                select(ActivityItem.gap_id)
-                .where(ActivityItem.activity_id == activity_id)
-                .order_by(ActivityItem.position)
-            ).scalars()
-        )
-        workshop = session.get(Workshop, activity.workshop_id)
-        segments = set(
-            session.exec(select(Segment.id).where(Segment.value_chain_id == workshop.value_chain_id)).scalars()
-        )
-        cache[activity_id] = ActivityInfo(activity, gap_ids, segments)
+        kept = session.info.get("activity_items")
+        frozen = kept is not None and row.status != ActivityStatus.pending and row.opened_at is not None
+        gap_ids = kept.get((activity_id, row.opened_at)) if frozen else None
+        if gap_ids is None:
+            gap_ids = tuple(conn.execute(_GAP_IDS, {"activity": activity_id}).scalars())
+            if frozen:
+                if len(kept) >= ITEMS_KEPT:
+                    kept.clear()
+                kept[(activity_id, row.opened_at)] = gap_ids
+        cache[activity_id] = ActivityInfo(row, gap_ids, session)
     return cache[activity_id]
 
 
