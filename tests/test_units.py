@@ -200,3 +200,49 @@ def test_a_broadcast_reaches_every_connection_a_slice_at_a_time():
     assert got == ["R1"] * (2 * DELIVERY_SLICE + 50)
     first = next(n for n in turns if n)
     assert first == DELIVERY_SLICE < len(got)  # not everyone in the same turn
+
+
+def test_a_later_broadcast_overtaking_a_sliced_one_is_not_undone():
+    """Two ticks' hand-outs interleave in a large room: every connection must end with
+    the newer text, never the older one pushed after it."""
+    import asyncio
+
+    from server.realtime.hub import DELIVERY_SLICE, PARTICIPANTS, Connection, Hub
+
+    texts = iter(["OLD", "NEW"])
+
+    def render(workshop_id, topics):
+        return {PARTICIPANTS: {"results": next(texts)}}
+
+    async def go():
+        last: dict[int, str] = {}
+
+        def sender(n):
+            async def send(text):
+                last[n] = text
+
+            return send
+
+        hub = Hub(render, phone_interval=0)
+        conns = [Connection(sender(n), 1, PARTICIPANTS, n) for n in range(3 * DELIVERY_SLICE)]
+        for conn in conns:
+            hub.attach(conn)
+        hub._dirty.clear()
+        hub.mark_dirty(1, "results")
+        hub.flush()  # OLD: its later slices go out on later turns of the loop
+        await asyncio.sleep(0)  # the first slice of OLD is handed out
+        # The next tick lists the connections in another order (a set, after some came
+        # and went): the last of OLD's slices are the first of NEW's.
+        listed = hub._conns
+        hub._conns = lambda workshop_id: {a: conns[::-1] for a, conns in listed(workshop_id).items()}
+        hub.mark_dirty(1, "results")
+        hub.flush()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        for conn in conns:
+            await hub.detach(conn)
+        return last
+
+    last = asyncio.run(go())
+    assert len(last) == 3 * DELIVERY_SLICE
+    assert set(last.values()) == {"NEW"}

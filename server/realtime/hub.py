@@ -54,14 +54,20 @@ class Connection:
         self.participant_id = participant_id
         self.loop: asyncio.AbstractEventLoop | None = None
         self._latest: dict[str, str] = {}
+        self._ticks: dict[str, int] = {}
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.closed = False
         self.closed_by_server = False
 
-    def push(self, topic: str, text: str) -> None:
-        """Replace whatever this topic had waiting: only the latest state matters."""
+    def push(self, topic: str, text: str, tick: int = 0) -> None:
+        """Replace whatever this topic had waiting: only the latest state matters. A text
+        from an older tick than one already pushed is dropped (a large room's hand-out
+        takes several turns of the loop, and the next tick's may overtake it)."""
+        if tick < self._ticks.get(topic, 0):
+            return
+        self._ticks[topic] = tick
         self._latest[topic] = text
         self._wake.set()
 
@@ -235,7 +241,7 @@ class Hub:
             messages = self._hold_phone_results(workshop_id, topics, self.renderer(workshop_id, frozenset(topics)))
             self.renders += 1
             self._remember(workshop_id, messages)
-            self._deliver(audiences, lambda conn, messages=messages: messages.get(conn.audience, {}))
+            self._deliver(audiences, lambda conn, messages=messages: messages.get(conn.audience, {}), self.renders)
 
     def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: dict) -> dict:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
@@ -251,7 +257,7 @@ class Hub:
         return {**messages, PARTICIPANTS: {t: text for t, text in phones.items() if t != "results"}}
 
     @staticmethod
-    def _deliver(audiences: dict[str, list[Connection]], texts_for) -> None:
+    def _deliver(audiences: dict[str, list[Connection]], texts_for, tick: int) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[Connection]] = defaultdict(list)
         for conns in audiences.values():
             for conn in conns:
@@ -266,7 +272,7 @@ class Hub:
                 # holds a vote back for long.
                 for conn in conns[start : start + DELIVERY_SLICE]:
                     for topic, text in texts_for(conn).items():
-                        conn.push(topic, text)
+                        conn.push(topic, text, tick)
                 if start + DELIVERY_SLICE < len(conns):
                     loop.call_soon(push_slice, conns, start + DELIVERY_SLICE, loop)
 
