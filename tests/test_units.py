@@ -196,7 +196,7 @@ def test_a_broadcast_reaches_every_connection_a_slice_at_a_time():
             await hub.detach(conn)
         return got, turns
 
-    got, turns = asyncio.run(go())
+    got, turns = in_own_loop(go)
     assert got == ["R1"] * (2 * DELIVERY_SLICE + 50)
     first = next(n for n in turns if n)
     assert first == DELIVERY_SLICE < len(got)  # not everyone in the same turn
@@ -243,6 +243,15 @@ def test_a_later_broadcast_overtaking_a_sliced_one_is_not_undone():
             await hub.detach(conn)
         return last
 
-    last = asyncio.run(go())
+    last = in_own_loop(go)
     assert len(last) == 3 * DELIVERY_SLICE
     assert set(last.values()) == {"NEW"}
+
+
+def in_own_loop(coroutine_function):
+    """asyncio.run in a thread of its own: the main thread may already run Playwright's loop."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine_function()).result()
