@@ -299,6 +299,10 @@ class Stats:
     def __init__(self):
         self.pending: dict[str, float] = {}
         self.latencies: list[float] = []
+        # Latencies by the second of the vote the rating was sent in: is the tail spread
+        # over the run, or a few stalls?
+        self.acks_by_second: dict[int, list[float]] = {}
+        self.vote_started = 0.0
         self.sent = 0
         self.acked = 0
         self.rejected = 0
@@ -331,6 +335,7 @@ def count_ack(data: dict, now: float, stats: Stats) -> None:
         stats.acked += 1
         stats.last_ack = now
         stats.latencies.append(now - sent)
+        stats.acks_by_second.setdefault(int(sent - stats.vote_started), []).append(now - sent)
     else:
         stats.rejected += 1
         error = str(data.get("error"))
@@ -504,6 +509,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     kernel_0 = cpu_times(pid)[1]
     busy_0, load_0 = machine_busy(), os.getloadavg()[0]
     wall_0 = time.perf_counter()
+    stats.vote_started = wall_0 + (vote_start - loop.time())
     results_0 = stats.results_messages
     log(f"voting for {args.seconds} s at {args.rate}/s (each phone every {interval:.2f} s)")
     senders = [
@@ -537,6 +543,9 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         ack_p90_ms=ms(percentile(stats.latencies, 90)),
         ack_p99_ms=ms(percentile(stats.latencies, 99)),
         ack_max_ms=ms(max(stats.latencies, default=None)),
+        ack_p99_by_second_ms=[
+            ms(percentile(stats.acks_by_second[second], 99)) for second in sorted(stats.acks_by_second)
+        ],
         vote_phase_seconds=round(elapsed, 2),
         votes_per_second=round(stats.acked / elapsed, 1),
         client_send_lag_p99_ms=ms(percentile(stats.send_lag, 99)),
@@ -700,6 +709,7 @@ def print_report(report: dict) -> None:
         ("votes rejected (ok: false)", "votes_rejected"),
         ("votes never acknowledged", "votes_unacknowledged"),
         ("ack latency p50 / p99 / max (ms)", ("ack_p50_ms", "ack_p99_ms", "ack_max_ms")),
+        ("ack p99 of each second of the vote (ms)", "ack_p99_by_second_ms"),
         ("acknowledged votes per second", "votes_per_second"),
         ("final tally on every phone after last ack (ms)", "final_tally_all_ms"),
         ("phones with the final tally", "phones_with_final_tally"),
