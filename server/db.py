@@ -8,10 +8,12 @@ dropped on rollback (the outbox for live events).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import and_, bindparam, event, func, or_, select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -195,6 +197,55 @@ def _write_rows(session: Session, table, rows: list[dict], upserting: tuple | No
         params = {f"{c}_{n}": row[c] for n, row in enumerate(rows[done : done + size]) for c in columns}
         conn.execute(statement, params)
         done += size
+
+
+# Reading many rows at once, for the same hot path.
+
+
+def folded(statement):
+    """The same rows as one JSON array of arrays, in a single row (SQLite)."""
+    rows = statement.subquery()
+    return select(func.json_group_array(func.json_array(*rows.c)))
+
+
+def fetch_all(conn, statements: tuple, params: dict) -> list[tuple]:
+    """The rows of ``statements[0]``; on SQLite, fetched folded (``statements[1]``). Each
+    row fetched from SQLite lets the event loop take Python's lock, and getting it back
+    could wait up to the switch interval: fetched row by row, a batch of votes took
+    several times longer under load than alone."""
+    if conn.dialect.name == "sqlite":
+        return [tuple(row) for row in json.loads(conn.execute(statements[1], params).scalar_one())]
+    return [tuple(row) for row in conn.execute(statements[0], params)]
+
+
+@functools.lru_cache(maxsize=32)
+def _matching_statement(table, columns: tuple[str, ...], match: tuple[str, ...], size: int) -> tuple:
+    """SELECT ``columns`` of the rows whose ``match`` columns equal one of ``size`` given
+    tuples: an OR of equalities, for which both databases search the key once per tuple
+    (SQLite scans the whole table for a row-value IN, and probes every combination of
+    several IN lists). With its folded form (``fetch_all``)."""
+    t = table
+    tuples = (and_(*(t.c[m] == bindparam(f"{m}_{n}") for m in match)) for n in range(size))
+    statement = select(*(t.c[c] for c in columns)).where(or_(*tuples))
+    return statement, folded(statement)
+
+
+MATCH_CHUNK = 64
+
+
+def rows_matching(conn, table, columns: tuple[str, ...], match: tuple[str, ...], wanted: list[tuple]) -> list:
+    """The ``columns`` of the rows matching one of the ``wanted`` tuples of ``match``
+    columns. Up to 64 tuples per statement, padded to a power of two (repeating the last
+    tuple): a handful of statements, each built and compiled once (warmed up by callers
+    on a hot path, see ``activities.gaps.batch.warm``)."""
+    rows = []
+    for start in range(0, len(wanted), MATCH_CHUNK):
+        chunk = wanted[start : start + MATCH_CHUNK]
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = chunk + [chunk[-1]] * (size - len(chunk))
+        params = {f"{m}_{n}": v for n, values in enumerate(padded) for m, v in zip(match, values, strict=True)}
+        rows.extend(fetch_all(conn, _matching_statement(table, columns, match, size), params))
+    return rows
 
 
 def _ignoring(session: Session, table):

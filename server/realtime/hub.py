@@ -61,7 +61,7 @@ class Connection:
         self.closed = False
         self.closed_by_server = False
 
-    def push(self, topic: str, text: str, tick: int = 0) -> None:
+    def push(self, topic: str, text: str, tick: int) -> None:
         """Replace whatever this topic had waiting: only the latest state matters. A text
         from an older tick than one already pushed is dropped (a large room's hand-out
         takes several turns of the loop, and the next tick's may overtake it)."""

@@ -10,16 +10,23 @@ to the segments question, which carry a list, keep the one-at-a-time path.
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.activities.gaps import service
 from server.activities.receipts import check_key, refuse
-from server.db import after_commit, insert_ignore_many, prepare_rows, upsert
+from server.db import (
+    MATCH_CHUNK,
+    after_commit,
+    fetch_all,
+    folded,
+    insert_ignore_many,
+    prepare_rows,
+    rows_matching,
+    upsert,
+)
 from server.errors import Invalid
 from server.i18n import N_
 from server.models import GapAnswer, Participant, Receipt, utcnow
@@ -27,50 +34,6 @@ from server.realtime.writer import Outcome
 
 _RECEIPTS, _ANSWERS, _PARTICIPANTS = Receipt.__table__, GapAnswer.__table__, Participant.__table__
 _SLOT = ("participant_id", "activity_id", "gap_id", "question")
-
-
-def _folded(statement):
-    """The same rows as one JSON array of arrays, in a single row (SQLite)."""
-    rows = statement.subquery()
-    return select(func.json_group_array(func.json_array(*rows.c)))
-
-
-def _fetch(conn, statements: tuple, params: dict) -> list[tuple]:
-    """The rows of ``statements[0]``; on SQLite, fetched folded (``statements[1]``). Each
-    row fetched from SQLite lets the event loop take Python's lock, and getting it back
-    could wait up to the switch interval: fetched row by row, a batch of votes took
-    several times longer under load than alone."""
-    if conn.dialect.name == "sqlite":
-        return [tuple(row) for row in json.loads(conn.execute(statements[1], params).scalar_one())]
-    return [tuple(row) for row in conn.execute(statements[0], params)]
-
-
-@functools.lru_cache(maxsize=32)
-def _rows_statement(table, columns: tuple[str, ...], match: tuple[str, ...], size: int) -> tuple:
-    """SELECT ``columns`` of the rows whose ``match`` columns equal one of ``size`` given
-    tuples: an OR of equalities, for which both databases search the key once per tuple
-    (SQLite scans the whole table for a row-value IN, and probes every combination of
-    several IN lists). With its folded form (``_fetch``)."""
-    t = table
-    tuples = (and_(*(t.c[m] == bindparam(f"{m}_{n}") for m in match)) for n in range(size))
-    statement = select(*(t.c[c] for c in columns)).where(or_(*tuples))
-    return statement, _folded(statement)
-
-
-MATCH_CHUNK = 64
-
-
-def _rows_matching(conn, table, columns: tuple[str, ...], match: tuple[str, ...], wanted: list[tuple]) -> list:
-    """Up to 64 tuples per statement, padded to a power of two (repeating the last
-    tuple): a handful of statements, each built and compiled once (see ``warm``)."""
-    rows = []
-    for start in range(0, len(wanted), MATCH_CHUNK):
-        chunk = wanted[start : start + MATCH_CHUNK]
-        size = 1 << (len(chunk) - 1).bit_length()
-        padded = chunk + [chunk[-1]] * (size - len(chunk))
-        params = {f"{m}_{n}": v for n, values in enumerate(padded) for m, v in zip(match, values, strict=True)}
-        rows.extend(_fetch(conn, _rows_statement(table, columns, match, size), params))
-    return rows
 
 
 class Person(NamedTuple):
@@ -86,7 +49,7 @@ class Person(NamedTuple):
 _PEOPLE_ROWS = select(
     _PARTICIPANTS.c.id, _PARTICIPANTS.c.workshop_id, _PARTICIPANTS.c.removed, _PARTICIPANTS.c.stakeholder_group_id
 ).where(_PARTICIPANTS.c.id.in_(bindparam("pids", expanding=True)))
-_PEOPLE = (_PEOPLE_ROWS.with_for_update(), _folded(_PEOPLE_ROWS))
+_PEOPLE = (_PEOPLE_ROWS.with_for_update(), folded(_PEOPLE_ROWS))
 
 
 _RECEIPT_COLUMNS = ("participant_id", "key", "created_at")
@@ -98,9 +61,9 @@ def warm(session: Session) -> None:
     """Build and compile this module's statements before the first vote (the writer
     calls it when it starts): the first batch of a busy room must not wait for them."""
     conn = session.connection()
-    for size in (1 << n for n in range(MATCH_CHUNK.bit_length())):
-        _rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), [(-1, "")] * size)
-        _rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, [(-1, -1, -1, "")] * size)
+    for size in (1 << n for n in range(MATCH_CHUNK.bit_length())):  # each size rows_matching uses
+        rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), [(-1, "")] * size)
+        rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, [(-1, -1, -1, "")] * size)
     prepare_rows(session, Receipt, _RECEIPT_COLUMNS)
     prepare_rows(session, GapAnswer, _ANSWER_COLUMNS, _UPSERTING)
 
@@ -142,17 +105,17 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
         return outcomes
     pids = sorted({p for p, _ in pairs})
     seen = {
-        tuple(r) for r in _rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), pairs)
+        tuple(r) for r in rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), pairs)
     }
-    people = {row[0]: Person(*row) for row in _fetch(conn, _PEOPLE, {"pids": pids})}
-    slots = sorted(
+    people = {row[0]: Person(*row) for row in fetch_all(conn, _PEOPLE, {"pids": pids})}
+    slots = list(
         {
             (i.participant_id, i.activity_id, i.gap_id, i.question)
             for i, out in zip(items, outcomes, strict=True)
             if not out.done()
         }
     )
-    previous = {(p, a, g, q): v for p, a, g, q, v in _rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, slots)}
+    previous = {(p, a, g, q): v for p, a, g, q, v in rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, slots)}
     now = utcnow()
     receipts, answers, changes = [], {}, []
     for item, out in zip(items, outcomes, strict=True):
