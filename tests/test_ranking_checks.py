@@ -17,16 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.activities.ranking import methods
+from server.activities.ranking import methods, pairwise
 from server.activities.ranking.methods import (
     borda,
-    bradley_terry,
-    bradley_terry_strengths,
-    next_pair,
     schulze,
     schulze_from_pairwise,
     stability,
 )
+from server.activities.ranking.pairwise import bradley_terry, bradley_terry_strengths, next_pair
 from server.activities.ranking.tally import RankingTally, live_results
 
 # --- Schulze, from the definition --------------------------------------------------------
@@ -257,7 +255,7 @@ def test_bradley_terry_solves_the_likelihood_equations(data):
         assert p.score == pytest.approx(strength[p.item] / total, rel=1e-9)
     for p in result:
         for q in result:
-            if math.log(strength[p.item] / strength[q.item]) > methods.BT_TIE:
+            if math.log(strength[p.item] / strength[q.item]) > pairwise.BT_TIE:
                 assert p.rank < q.rank
 
 

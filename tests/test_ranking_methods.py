@@ -15,10 +15,8 @@ from hypothesis import strategies as st
 from server.activities.ranking.methods import (
     Placement,
     borda,
-    bradley_terry,
     kendall_w,
     mean_rank,
-    next_pair,
     pairwise_from_ballots,
     placements,
     schulze,
@@ -27,6 +25,7 @@ from server.activities.ranking.methods import (
     strongest_paths,
     top_k_share,
 )
+from server.activities.ranking.pairwise import bradley_terry, next_pair
 
 A, B, C, D, E = 1, 2, 3, 4, 5
 LETTERS = {"A": A, "B": B, "C": C, "D": D, "E": E}

@@ -17,8 +17,6 @@ raises ValueError.
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -193,11 +191,15 @@ def strongest_paths(items: Sequence[int], ballots: Iterable[Ballot]) -> dict[tup
 
 def schulze(items: Sequence[int], ballots: Iterable[Ballot]) -> list[Placement]:
     """Schulze method: every pair of action lines is compared by how many participants prefer
-    one to the other; a line ranks above another when its chain of pairwise wins leading to it
-    is stronger than any chain leading back.
+    one to the other; a line beats another when its chain of pairwise wins leading to it is
+    stronger than any chain leading back (strongest paths, defeats weighed by winning votes).
 
-    Score: the number of items it ranks above. That relation is transitive, so ordering by it is
-    a valid Schulze ranking; items with equal counts never beat each other and are marked tied.
+    Ranked by that relation itself (Schulze 2011, section 4.1): the lines no other line beats
+    share first place; they are set aside and the lines no remaining line beats come next, and
+    so on. The relation is transitive, so every round finds at least one line. Lines of one
+    round never beat each other and are marked tied.
+
+    Score: the number of lines ranked below it.
     """
     index, ballots = _prepare(items, ballots)
     return _schulze(items, _pairwise(index, ballots))
@@ -211,8 +213,15 @@ def schulze_from_pairwise(items: Sequence[int], pairwise: Mapping[tuple[int, int
 
 def _schulze(items: Sequence[int], d: list[list[int]]) -> list[Placement]:
     p = _strongest_paths(d)
-    n = len(items)
-    return placements(items, [sum(1 for j in range(n) if p[i][j] > p[j][i]) for i in range(n)])
+    left, below = set(range(len(items))), [0] * len(items)
+    while left:
+        unbeaten = {i for i in left if not any(p[j][i] > p[i][j] for j in left)}
+        if not unbeaten:  # cannot happen: the relation is transitive (Schulze 2011, 4.1)
+            raise RuntimeError("the Schulze relation has a cycle")
+        left -= unbeaten
+        for i in unbeaten:
+            below[i] = len(left)
+    return placements(items, below)
 
 
 def kendall_w(items: Sequence[int], ballots: Iterable[Ballot]) -> float | None:
@@ -246,12 +255,16 @@ def stability(
     many times and the ranking recomputed; the value is the share of redraws in which the action
     line still made the top k.
 
-    Bootstrap with random.Random(seed), so the same input gives the same answer. For methods with
-    extra arguments pass e.g. functools.partial(top_k_share, k=3).
+    Bootstrap with random.Random(seed), so the same input gives the same answer. The ballots are
+    sorted first: the answer depends on the ballots, not on the order they were stored or
+    arrived in. A line counts as in the top k when its (competition) rank is k or better, so
+    lines tied at the k-th place all count. Each share is an estimate with a standard error of
+    sqrt(share · (1 - share) / resamples), at most 0.5 / sqrt(resamples). For methods with extra
+    arguments pass e.g. functools.partial(top_k_share, k=3).
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
-    ballots = list(ballots)
+    ballots = sorted(map(tuple, ballots))
     rng = random.Random(seed)
     hits = dict.fromkeys(items, 0)
     for _ in range(resamples):
@@ -259,86 +272,3 @@ def stability(
             if placement.rank <= k:
                 hits[placement.item] += 1
     return {item: count / resamples for item, count in hits.items()}
-
-
-# --- pairwise mode -------------------------------------------------------------------------
-
-
-def bradley_terry(
-    items: Sequence[int],
-    wins: Iterable[tuple[int, int]],
-    ties: Iterable[tuple[int, int]] = (),
-    iterations: int = 200,
-    prior: float = 0.5,
-) -> list[Placement]:
-    """Bradley–Terry: from "which of these two?" answers, gives each action line a strength such
-    that a is preferred to b with probability strength(a) / (strength(a) + strength(b)).
-
-    Score: strengths, summing to 1. Fitted by Hunter's (2004) MM algorithm; wins are
-    (winner, loser), a tie counts half a win each way. Prior: each item also wins `prior` and
-    loses `prior` against a virtual opponent of strength 1, which keeps items with no wins or no
-    losses finite and leaves unseen items in the middle. Strengths within 1e-9 tie.
-    """
-    if prior <= 0:
-        raise ValueError("prior must be positive")
-    index = _index(items)
-    n = len(index)
-    if not n:
-        return []
-    won = [prior] * n
-    games: dict[tuple[int, int], int] = defaultdict(int)
-    for outcomes, share in ((wins, 1.0), (ties, 0.5)):
-        for a, b in outcomes:
-            if a == b or a not in index or b not in index:
-                raise ValueError(f"cannot compare {a} with {b}")
-            i, j = index[a], index[b]
-            won[i] += share
-            won[j] += 1.0 - share
-            games[min(i, j), max(i, j)] += 1
-    strength = [1.0] * n
-    for _ in range(iterations):
-        denominator = [2 * prior / (s + 1.0) for s in strength]
-        for (i, j), count in games.items():
-            share = count / (strength[i] + strength[j])
-            denominator[i] += share
-            denominator[j] += share
-        updated = [w / d for w, d in zip(won, denominator, strict=True)]
-        converged = all(abs(new - old) <= 1e-13 * old for new, old in zip(updated, strength, strict=True))
-        strength = updated
-        if converged:
-            break
-    total = sum(strength)
-    return placements(items, [s / total for s in strength], tolerance=1e-9)
-
-
-def next_pair(
-    items: Sequence[int],
-    wins: Iterable[tuple[int, int]],
-    ties: Iterable[tuple[int, int]],
-    asked: set[frozenset[int]],
-) -> tuple[int, int] | None:
-    """The next pair to show a participant in pairwise mode, chosen to settle the top first.
-
-    Heuristic: fit Bradley–Terry on the answers so far (this participant's and the room's) and
-    order the items by strength (ties by id). Take the first pair of neighbours in that order,
-    from the top down, not yet asked of this participant; once every neighbouring pair was
-    asked, the unasked pair whose lower item sits highest, closest strengths first. Returns
-    (upper, lower), None when every pair was asked (the caller caps how many it asks).
-    Deterministic: the UI may swap sides at random.
-    """
-    fitted = bradley_terry(items, wins, ties)
-    order = [p.item for p in fitted]
-    for upper, lower in itertools.pairwise(order):
-        if frozenset((upper, lower)) not in asked:
-            return upper, lower
-    log_strength = [math.log(p.score) for p in fitted]
-    candidates = [
-        (j, abs(log_strength[i] - log_strength[j]), i)
-        for j in range(len(order))
-        for i in range(j)
-        if frozenset((order[i], order[j])) not in asked
-    ]
-    if not candidates:
-        return None
-    j, _, i = min(candidates)
-    return order[i], order[j]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server.activities.ranking.pairwise import next_pair
 from server.activities.ranking.tally import RankingTally
 from server.activities.receipts import check_key, refuse, seen, take
 from server.db import after_commit, upsert
@@ -222,12 +223,11 @@ def my_pairs(session: Session, participant_id: int, activity_id: int) -> list[tu
 def next_pair_for(
     session: Session, tally: RankingTally, participant_id: int, activity_id: int
 ) -> tuple[int, int] | None:
-    """The next two lines to show this participant in the pairwise mode."""
-    from server.activities.ranking import methods
-
+    """The next two lines to show this participant in the pairwise mode (from the room's
+    Bradley–Terry fit, made once per change of the answers)."""
     info = ranking_info(session, activity_id)
     asked = {frozenset((a, b)) for a, b, _ in my_pairs(session, participant_id, activity_id)}
-    return methods.next_pair(info.items, list(tally.all_wins()), list(tally.all_ties()), asked)
+    return next_pair(info.items, (), (), asked, fitted=tally.bradley_terry())
 
 
 def recount(session: Session, activity_id: int) -> RankingTally:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from server.activities.ranking import methods
+from server.activities.ranking.pairwise import bradley_terry
 
 Ballot = tuple[int, ...]
 Group = int | None
@@ -53,6 +54,7 @@ class RankingTally:
         self.version = 0
         self.stability_cache: tuple[int, int, dict[int, float]] | None = None
         self.stability_pending: tuple[int, int] | None = None
+        self.fit_cache: tuple[int, list[methods.Placement]] | None = None
 
     # Moving -----------------------------------------------------------------------
 
@@ -118,6 +120,16 @@ class RankingTally:
         denominator = m * m * (n**3 - n) - m * self.sums.ties
         return 12 * s / denominator if denominator else None
 
+    def bradley_terry(self) -> list[methods.Placement]:
+        """The room's Bradley–Terry fit of the pairwise answers, made once per change."""
+        cached = self.fit_cache
+        if cached is None or cached[0] != self.version:
+            cached = self.fit_cache = (
+                self.version,
+                bradley_terry(self.items, list(self.all_wins()), list(self.all_ties())),
+            )
+        return cached[1]
+
     def all_wins(self) -> Iterable[tuple[int, int]]:
         for pairs in self.wins.values():
             yield from pairs
@@ -157,9 +169,8 @@ def live_results(tally: RankingTally) -> dict[str, list[methods.Placement]]:
         out["borda"] = methods.placements(items, [m * n - rank_sum[i] for i in items])
         out["mean_rank"] = methods.placements(items, [-rank_sum[i] / m for i in items], tolerance=1e-9)
         out["top_k"] = methods.placements(items, [tally.sums.top[i] / m for i in items], tolerance=1e-9)
-    wins = list(tally.all_wins())
-    if wins or any(tally.ties.values()):
-        out["bradley_terry"] = methods.bradley_terry(items, wins, list(tally.all_ties()))
+    if any(tally.wins.values()) or any(tally.ties.values()):
+        out["bradley_terry"] = tally.bradley_terry()
     return out
 
 
