@@ -287,3 +287,14 @@ def test_live_stability_equals_stability_of_the_recount_in_any_order():
     forward = RankingTally.recount(items, 4, rows)
     backward = RankingTally.recount(items, 4, rows[::-1])
     assert live_stability(forward, 2, closed=True) == live_stability(backward, 2, closed=True)
+
+
+@settings(deadline=None, max_examples=50)
+@given(comparisons(), st.randoms(use_true_random=False))
+def test_bradley_terry_does_not_depend_on_the_order_of_the_answers(data, rnd):
+    """The same answers in another order give exactly the same figures (live tally = recount)."""
+    items, wins, ties, prior = data
+    shuffled_wins, shuffled_ties = list(wins), list(ties)
+    rnd.shuffle(shuffled_wins)
+    rnd.shuffle(shuffled_ties)
+    assert bradley_terry(items, shuffled_wins, shuffled_ties, prior) == bradley_terry(items, wins, ties, prior)

@@ -77,7 +77,7 @@ def _counts(index: dict[int, int], wins: Iterable[Pair], ties: Iterable[Pair], p
             won[i] += share
             won[j] += 1.0 - share
             games[min(i, j), max(i, j)] += 1
-    return won, [(i, j, count) for (i, j), count in games.items()]
+    return won, [(i, j, count) for (i, j), count in sorted(games.items())]  # sorted: same sums in any order
 
 
 def bradley_terry_strengths(

@@ -231,6 +231,8 @@ def next_pair_for(
 
 
 def recount(session: Session, activity_id: int) -> RankingTally:
+    """The tally counted afresh from the stored answers, read in a fixed order (by participant)
+    so that it is the same on every database and after every restart."""
     info = ranking_info(session, activity_id)
     group_of = dict(
         session.execute(
@@ -242,15 +244,17 @@ def recount(session: Session, activity_id: int) -> RankingTally:
     ballots = [
         (p, group_of.get(p), tuple(ranking))
         for p, ranking in session.execute(
-            select(RankingBallot.participant_id, RankingBallot.ranking).where(RankingBallot.activity_id == activity_id)
+            select(RankingBallot.participant_id, RankingBallot.ranking)
+            .where(RankingBallot.activity_id == activity_id)
+            .order_by(RankingBallot.participant_id)
         )
     ]
     pairs = [
         (p, (a, b, c))
         for p, a, b, c in session.execute(
-            select(
-                PairwiseAnswer.participant_id, PairwiseAnswer.item_a, PairwiseAnswer.item_b, PairwiseAnswer.choice
-            ).where(PairwiseAnswer.activity_id == activity_id)
+            select(PairwiseAnswer.participant_id, PairwiseAnswer.item_a, PairwiseAnswer.item_b, PairwiseAnswer.choice)
+            .where(PairwiseAnswer.activity_id == activity_id)
+            .order_by(PairwiseAnswer.participant_id, PairwiseAnswer.item_a, PairwiseAnswer.item_b)
         )
     ]
     return RankingTally.recount(info.items, info.k, ballots, pairs)
