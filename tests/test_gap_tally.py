@@ -82,16 +82,17 @@ def test_mean_distribution_relevance_segments_and_dots():
     assert tally.overall[10].dot_voters == 1
 
     assert second.answers == 0 and second.mean is None
-    assert second.distribution == (0, 0, 0, 0, 0)
-    assert second.segments == {}
+    assert second.distribution is None  # no answers: no figure
+    assert second.segments is None and second.segment_answers == 0
     assert (second.dots, second.dot_share) == (1, 0.25)
+    assert first.relevance_answers == {"specialization": 2, "diversification": 0, "global_context": 0}
 
 
 def test_results_without_any_dots_and_for_unknown_gaps():
     tally = ActivityTally([1])
     tally.apply_answer(1, None, 1, "seriousness", None, 3)
     [one, missing] = results(tally.overall, [1, 99])
-    assert one.dot_share == 0.0 and one.mean == 3.0
+    assert one.dots is None and one.dot_share is None and one.mean == 3.0
     assert missing.gap == 99 and missing.answers == 0 and missing.mean is None
 
 
@@ -168,12 +169,37 @@ def test_group_results_hide_small_groups():
         for p in participants:
             tally.apply_answer(p, group, 1, "seriousness", None, 4 if group == 1 else 2)
             tally.apply_dots(p, group, 1, 0, 1)
-    by_group = group_results(tally)
+    by_group = group_results(tally, min_group_size=3)
     assert list(by_group) == [1, None]
     assert by_group[1][0].mean == 4.0 and by_group[1][0].dot_share == 1.0
     assert by_group[None][0].answers == 4
     assert list(group_results(tally, min_group_size=2)) == [1, 2, None]
     assert group_results(tally, min_group_size=5) == {}
+
+
+def test_each_figure_needs_its_own_answers():
+    """Issue #9: a group of 3 respondents (enough for the old per-group threshold of 3) where
+    one person rated gap 2 showed that person's answer (answers = 1, mean = 5.0). The
+    threshold holds per figure: gap 1 (3 answers) is shown, gap 2 only says how many answered;
+    relevance levels and segment shares need their own answers too."""
+    tally = ActivityTally([1, 2])
+    for p in (1, 2, 3):
+        tally.apply_answer(p, 7, 1, "seriousness", None, 2)
+        tally.apply_answer(p, 7, 1, "specialization", None, HIGH)
+    tally.apply_answer(1, 7, 2, "seriousness", None, 5)
+    tally.apply_answer(1, 7, 2, "segments", None, frozenset({4}))
+    tally.apply_dots(1, 7, 2, 0, 3)
+    first, second = group_results(tally, min_group_size=3)[7]
+    assert (first.answers, first.mean, first.distribution) == (3, 2.0, (0, 3, 0, 0, 0))
+    assert first.relevance == {"specialization": "high", "diversification": None, "global_context": None}
+    assert (second.answers, second.mean, second.distribution) == (1, None, None)
+    assert (second.segments, second.segment_answers) == (None, 1)
+    assert (second.dots, second.dot_share, second.dot_voters) == (None, None, 1)
+    assert group_results(tally, min_group_size=4) == {}  # no figure could be shown
+    room = results(tally.overall, [1, 2], min_answers=3)
+    assert room[0].mean == 2.0 and room[1].mean is None  # the room's figures too
+    with pytest.raises(ValueError):
+        results(tally.overall, [1], min_answers=0)
 
 
 def test_disagreement_is_largest_first_and_needs_both_means():
@@ -263,11 +289,12 @@ def test_result_invariants(groups, operations):
     for counts in slices:
         gap_results = results(counts, GAPS)
         for r in gap_results:
-            assert sum(r.distribution) == r.answers
-            assert (r.mean is None) == (r.answers == 0)
+            assert (r.distribution is None) == (r.mean is None) == (r.answers == 0)
+            assert r.distribution is None or sum(r.distribution) == r.answers
             assert r.mean is None or 1 <= r.mean <= 5
-            assert all(0 < share <= 1 for share in r.segments.values())
+            assert (r.segments is None) == (r.segment_answers == 0)
+            assert all(0 < share <= 1 for share in (r.segments or {}).values())
             assert all(level is None or level in LEVELS for level in r.relevance.values())
-        total = sum(r.dot_share for r in gap_results)
+        total = sum(r.dot_share or 0 for r in gap_results)
         assert total == pytest.approx(1.0) if any(r.dots for r in gap_results) else total == 0
     assert set(group_results(tally, min_group_size=1)) == set(tally.by_group)

@@ -216,19 +216,30 @@ class ActivityTally:
 
 @dataclass(frozen=True)
 class GapResult:
+    """The figures of one gap for one audience slice. A figure resting on fewer answers than
+    the minimum is None (not shown); how many answers there were is always given."""
+
     gap: int
     answers: int  # number of seriousness answers
-    mean: float | None  # mean seriousness, None without answers
-    distribution: Distribution  # counts of 1..5
-    relevance: dict[str, str | None]  # element -> aggregated level key (LEVELS) or None
-    segments: dict[int, float]  # segment id -> share of segment answers that said it hits
-    dots: int
-    dot_share: float  # dots / all dots of these counts (0 when none)
+    mean: float | None  # mean seriousness; None without enough answers
+    distribution: Distribution | None  # counts of 1..5; None without enough answers
+    relevance: dict[str, str | None]  # element -> aggregated level key (LEVELS); None without enough answers
+    segments: dict[int, float] | None  # segment id -> share of segment answers saying it hits; None: too few
+    dots: int | None  # None when fewer participants than the minimum put dots on the gap
+    dot_share: float | None  # dots / all dots of these counts
+    relevance_answers: dict[str, int] = field(default_factory=dict)  # element -> number of answers
+    segment_answers: int = 0
+    dot_voters: int = 0
 
     @property
     def mean_or_zero(self) -> float:
-        """For sorting: gaps without answers last."""
+        """For sorting: gaps without a shown mean last."""
         return self.mean if self.mean is not None else 0.0
+
+    @property
+    def dots_or_zero(self) -> int:
+        """For sorting: gaps without shown dots last."""
+        return self.dots if self.dots is not None else 0
 
 
 def aggregate_level(levels: Counter[int]) -> int | None:
@@ -248,30 +259,59 @@ def aggregate_level(levels: Counter[int]) -> int | None:
     return ordered[bisect_right(cumulative, rank)][0]
 
 
-def results(counts: Mapping[int, GapCounts], gap_order: Sequence[int]) -> list[GapResult]:
-    """One result per gap of gap_order; dot shares are of all dots in counts."""
+def results(counts: Mapping[int, GapCounts], gap_order: Sequence[int], min_answers: int = 1) -> list[GapResult]:
+    """One result per gap of gap_order; dot shares are of all dots in counts.
+
+    Each figure is given only when at least ``min_answers`` answers are behind it: the mean and
+    the distribution need that many seriousness answers; each element's relevance level that
+    many answers to it; the segment shares that many answers to the segments question; the
+    dots that many participants who put dots on the gap. Otherwise the figure is None, so that
+    no shown figure can be traced to a few people (see docs/methods.md).
+    """
+    if min_answers < 1:
+        raise ValueError("min_answers must be at least 1")
     total_dots = sum(c.dots for c in counts.values())
     out = []
     for gap in gap_order:
         c = counts[gap] if gap in counts else GapCounts()
         distribution = cast(Distribution, tuple(c.seriousness[v] for v in SERIOUSNESS))
         answers = sum(distribution)
-        mean = sum(v * n for v, n in zip(SERIOUSNESS, distribution, strict=True)) / answers if answers else None
-        levels = {e: aggregate_level(c.relevance[e]) for e in ELEMENTS}
+        shown = answers >= min_answers
+        mean = sum(v * n for v, n in zip(SERIOUSNESS, distribution, strict=True)) / answers if shown else None
+        relevance_answers = {e: sum(c.relevance[e].values()) for e in ELEMENTS}
+        levels = {e: aggregate_level(c.relevance[e]) if relevance_answers[e] >= min_answers else None for e in ELEMENTS}
         relevance = {e: None if level is None else LEVELS[level] for e, level in levels.items()}
-        segments = {s: n / c.segment_answers for s, n in sorted(c.segments.items()) if n > 0}
-        share = c.dots / total_dots if total_dots else 0.0
-        out.append(GapResult(gap, answers, mean, distribution, relevance, segments, c.dots, share))
+        segments = None
+        if c.segment_answers >= min_answers:
+            segments = {s: n / c.segment_answers for s, n in sorted(c.segments.items()) if n > 0}
+        dots = c.dots if c.dot_voters >= min_answers else None
+        share = None if dots is None else c.dots / total_dots
+        out.append(
+            GapResult(
+                gap,
+                answers,
+                mean,
+                distribution if shown else None,
+                relevance,
+                segments,
+                dots,
+                share,
+                relevance_answers,
+                c.segment_answers,
+                c.dot_voters,
+            )
+        )
     return out
 
 
-def group_results(tally: ActivityTally, min_group_size: int = 3) -> dict[Group, list[GapResult]]:
+def group_results(tally: ActivityTally, min_group_size: int = 5) -> dict[Group, list[GapResult]]:
     """Results per stakeholder group (None = participants without a group), dot shares
-    within the group. Groups with fewer respondents than min_group_size are left out:
-    a small group's answers could be traced to people, and are mostly noise."""
+    within the group, each figure given only when at least min_group_size answers of the
+    group are behind it (``results``). Groups with fewer respondents than that are left out:
+    none of their figures could be shown."""
     groups = sorted(tally.by_group, key=lambda g: (g is None, g or 0))
     large = [g for g in groups if tally.group_respondents(g) >= min_group_size]
-    return {g: results(tally.by_group[g], tally.gap_ids) for g in large}
+    return {g: results(tally.by_group[g], tally.gap_ids, min_group_size) for g in large}
 
 
 def disagreement(public: list[GapResult], private: list[GapResult]) -> list[tuple[int, float]]:
