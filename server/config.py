@@ -55,7 +55,10 @@ class Settings(BaseSettings):
         default=0.5, description="Seconds between two live updates of revealed results on phones."
     )
     min_group_size: int = Field(
-        default=3, description="Results of a stakeholder group with fewer answers are not shown."
+        default=5,
+        ge=1,
+        description="No figure resting on fewer answers is shown, in any view or the JSON API "
+        "(a workshop may raise it).",
     )
 
     def resolved_secret_key(self) -> str:

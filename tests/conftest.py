@@ -185,3 +185,15 @@ def client_admin(app, users):
 def htmx(request) -> dict:
     """Headers for a page request, as a full page and as an htmx fragment."""
     return {"HX-Request": "true"} if request.param else {}
+
+
+@pytest.fixture
+def min_answers(app, monkeypatch):
+    """Set the installation's minimum number of answers behind a shown figure (5 by default)
+    for one test, e.g. ``min_answers(1)`` for a room of two phones."""
+
+    def set_to(n: int) -> None:
+        monkeypatch.setattr(app.state.settings, "min_group_size", n)
+        monkeypatch.setattr(app.state.hub.renderer, "min_group_size", n)
+
+    return set_to

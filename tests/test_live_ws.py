@@ -105,7 +105,8 @@ def test_phones_follow_the_facilitator_without_reloading(app, db, users):
             )
 
 
-def test_console_and_projector_see_votes_live(app, db, users):
+def test_console_and_projector_see_votes_live(app, db, users, min_answers):
+    min_answers(1)  # one phone
     r = room(app, db, users.a)
     with TestClient(app) as phone, TestClient(app) as facilitator:
         join(phone, r, group="private")

@@ -45,6 +45,8 @@ class Workshop(SQLModel, table=True):
     join_code: str | None = Field(default=None, max_length=12, unique=True)
     joining_open: bool = True
     current_activity_id: int | None = Field(default=None)
+    # Fewest answers behind a shown figure; None: the installation's (a workshop may only raise it).
+    min_group_size: int | None = Field(default=None)
     created_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
 

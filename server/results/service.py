@@ -26,7 +26,8 @@ def activity_results(view: LiveView, tally) -> dict:
         "min_group_size": view.min_group_size,
     }
     if activity.kind == "ranking":
-        robust = stability(tally, view.k, closed=True)  # computed once per set of ballots
+        # computed once per set of ballots; nothing below the minimum
+        robust = stability(tally, view.k, closed=True, min_answers=view.min_group_size)
         out["ranking"] = {
             "headline": view.headline,
             "methods": {
@@ -38,6 +39,7 @@ def activity_results(view: LiveView, tally) -> dict:
                 for name, placements in view.ranking.items()
             },
             "kendall_w": view.agreement,
+            "bradley_terry_hidden": view.hidden_lines,
             "k": view.k,
             "stability_top_k": {str(item): share for item, share in robust.items()},
             "borda_partial_rule": "With n lines, place p earns n - p points; lines left out share the points of the places left.",

@@ -30,6 +30,11 @@ def join_url(request: Request, code: str | None) -> str:
     return f"{base.rstrip('/')}/join/{code or ''}"
 
 
+def _floor(request: Request) -> int:
+    """The installation's minimum group size: a workshop may only raise it."""
+    return request.app.state.settings.min_group_size
+
+
 def _form_context(chain, workshop=None, **extra) -> dict:
     return {
         "chain": chain,
@@ -51,7 +56,7 @@ def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_
         "region": chain.regions[0] if chain.regions else "",
         "template": "diagnosis",
     }
-    return render(request, "workshops/form.html", _form_context(chain, form=form))
+    return render(request, "workshops/form.html", _form_context(chain, form=form, floor=_floor(request)))
 
 
 @router.post("/chains/{chain_id}/workshops/new", name="workshop_create")
@@ -59,10 +64,13 @@ async def workshop_create(request: Request, session: DbSession, user: CurrentUse
     chain = access_chain(session, user, chain_id)
     data = await form_data(request)
     try:
-        workshop = workshops.do_create_workshop(session, user, chain, data)
+        workshop = workshops.do_create_workshop(session, user, chain, data, floor=_floor(request))
     except Invalid as exc:
         return render(
-            request, "workshops/form.html", _form_context(chain, form=data, errors=exc.errors), status_code=422
+            request,
+            "workshops/form.html",
+            _form_context(chain, form=data, errors=exc.errors, floor=_floor(request)),
+            status_code=422,
         )
     return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))
 
@@ -92,7 +100,7 @@ def workshop_edit(request: Request, session: DbSession, user: CurrentUser, works
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     form = workshop.model_dump()
     form["date"] = workshop.date.isoformat()
-    return render(request, "workshops/form.html", _form_context(chain, workshop, form=form))
+    return render(request, "workshops/form.html", _form_context(chain, workshop, form=form, floor=_floor(request)))
 
 
 @router.post("/workshops/{workshop_id}/edit", name="workshop_update")
@@ -100,12 +108,12 @@ async def workshop_update(request: Request, session: DbSession, user: CurrentUse
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     data = await form_data(request)
     try:
-        workshops.do_update_workshop(session, workshop, data)
+        workshops.do_update_workshop(session, workshop, data, floor=_floor(request))
     except Invalid as exc:
         return render(
             request,
             "workshops/form.html",
-            _form_context(chain, workshop, form=data, errors=exc.errors),
+            _form_context(chain, workshop, form=data, errors=exc.errors, floor=_floor(request)),
             status_code=422,
         )
     return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))

@@ -24,8 +24,9 @@ from server.web import compact_html
 from server.workshops import codes
 from server.workshops.live import current_activity, joined_count
 from server.workshops.service import activity_items, agenda_of
+from server.workshops.service import min_group_size as workshop_min_group_size
 
-MIN_GROUP_SIZE = 3
+MIN_GROUP_SIZE = 5
 
 
 @dataclass
@@ -53,6 +54,7 @@ class LiveView:
     k: int = 3
     group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
     rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
+    hidden_lines: list = field(default_factory=list)  # lines left out of Bradley–Terry: too few answers
     spaced_code: str = ""
     min_group_size: int = MIN_GROUP_SIZE
 
@@ -75,9 +77,14 @@ class LiveView:
 def live_view(
     session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE, activity=None
 ) -> LiveView:
-    """What the live screens show now; ``activity`` instead of the current one (results)."""
+    """What the live screens show now; ``activity`` instead of the current one (results).
+
+    ``min_group_size`` is the installation's; the workshop may raise it. No figure resting on
+    fewer answers is put in the view (the tallies' result functions leave it out)."""
     view = LiveView(
-        workshop=workshop, spaced_code=codes.spaced(workshop.join_code or ""), min_group_size=min_group_size
+        workshop=workshop,
+        spaced_code=codes.spaced(workshop.join_code or ""),
+        min_group_size=workshop_min_group_size(workshop, min_group_size),
     )
     view.joined = joined_count(session, workshop.id)
     view.online = online
@@ -98,7 +105,7 @@ def live_view(
     elif activity.kind == "gap_rating":
         tally = tallies.get(activity.id, workshop.id)
         order = [g.id for g in view.gaps]
-        view.results = gap_tally.results(tally.overall, order)
+        view.results = gap_tally.results(tally.overall, order, view.min_group_size)
         view.answered = tally.respondents()
         grouped = gap_tally.group_results(tally, view.min_group_size)
         view.group_results = {g: r for g, r in grouped.items() if g is not None}
@@ -110,21 +117,22 @@ def live_view(
 
 def ranking_view(view: LiveView, tally, on_stability=None) -> None:
     """Fill in a ranking activity's results: every method, agreement, groups, stability."""
-    from server.activities.ranking.tally import live_results, stability
+    from server.activities.ranking.tally import live_results, stability, too_few_answers
 
-    settings = view.activity.settings
-    view.ranking = live_results(tally)
+    settings, least = view.activity.settings, view.min_group_size
+    view.ranking = live_results(tally, least)
+    view.hidden_lines = too_few_answers(tally, least)
     view.headline = settings.get("headline") or ("bradley_terry" if settings.get("mode") == "pairwise" else "schulze")
     if view.headline not in view.ranking and view.ranking:
         view.headline = next(iter(view.ranking))
     view.answered = tally.respondents()
-    view.agreement = tally.kendall_w()
+    view.agreement = tally.kendall_w(least)
     view.k = min(int(settings.get("k", 3)), len(tally.items)) if settings.get("mode") == "top_k" else 3
     view.stability = stability(
-        tally, view.k, closed=view.activity.status == ActivityStatus.closed, on_ready=on_stability
+        tally, view.k, closed=view.activity.status == ActivityStatus.closed, on_ready=on_stability, min_answers=least
     )
     for group, sums in tally.group_sums.items():
-        if group is not None and sums.ballots >= view.min_group_size:
+        if group is not None and sums.ballots >= least:
             view.group_ranks[group] = tally.mean_ranks(group)
     by_key = {view.groups[g].key: ranks for g, ranks in view.group_ranks.items() if g in view.groups}
     if "public" in by_key and "private" in by_key:

@@ -48,7 +48,29 @@ def access_workshop(session: Session, user: User, workshop_id: int) -> tuple[Wor
     return workshop, access_chain(session, user, workshop.value_chain_id)
 
 
-def check_workshop(data: dict) -> dict:
+MAX_MIN_GROUP_SIZE = 100
+
+
+def check_min_group_size(raw, floor: int, errors: dict) -> int | None:
+    """A workshop's minimum number of answers behind a shown figure: empty (the installation's
+    ``floor``), or a whole number from ``floor`` up (a workshop may raise it, never lower it)."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not floor <= int(text) <= MAX_MIN_GROUP_SIZE:
+        errors["min_group_size"] = Message(
+            N_("Enter a whole number from %(low)s to %(high)s, or leave it empty."), low=floor, high=MAX_MIN_GROUP_SIZE
+        )
+        return None
+    return int(text)
+
+
+def min_group_size(workshop: Workshop, installation: int) -> int:
+    """The fewest answers behind any figure shown of this workshop."""
+    return max(installation, workshop.min_group_size or 0)
+
+
+def check_workshop(data: dict, floor: int = 1) -> dict:
     errors: dict = {}
     clean: dict = {
         "title": clean_text(data, "title", errors),
@@ -72,6 +94,7 @@ def check_workshop(data: dict) -> dict:
     if template and template not in TEMPLATES:
         errors["template"] = Message(N_("Choose one of the options."))
     clean["template"] = template
+    clean["min_group_size"] = check_min_group_size(data.get("min_group_size"), floor, errors)
     if errors:
         raise Invalid(errors)
     return clean
@@ -85,8 +108,9 @@ def _unused_code(session: Session) -> str:
     raise RuntimeError("no free join code")  # 900,000 codes: practically unreachable
 
 
-def do_create_workshop(session: Session, user: User, chain: ValueChain, data: dict) -> Workshop:
-    clean = check_workshop(data)
+def do_create_workshop(session: Session, user: User, chain: ValueChain, data: dict, floor: int = 1) -> Workshop:
+    """``floor``: the installation's minimum group size, which the workshop may only raise."""
+    clean = check_workshop(data, floor)
     template = clean.pop("template")
     workshop = Workshop(value_chain_id=chain.id, created_by=user.id, **clean)
     # The unique constraint settles a race between two creations that drew the same code.
@@ -105,8 +129,8 @@ def do_create_workshop(session: Session, user: User, chain: ValueChain, data: di
     return workshop
 
 
-def do_update_workshop(session: Session, workshop: Workshop, data: dict) -> Workshop:
-    clean = check_workshop({**data, "template": ""})
+def do_update_workshop(session: Session, workshop: Workshop, data: dict, floor: int = 1) -> Workshop:
+    clean = check_workshop({**data, "template": ""}, floor)
     clean.pop("template")
     for key, value in clean.items():
         setattr(workshop, key, value)

@@ -8,8 +8,9 @@ METHODS: dict[str, tuple[str, str]] = {
     "schulze": (
         N_("Schulze"),
         N_(
-            "Compares every pair of lines: a line ranks above another when more people prefer it, "
-            "directly or through a chain of preferences. A line that beats every other one head to head wins."
+            "Compares every pair of lines: a line beats another when more people prefer it, directly or "
+            "through a chain of preferences. Lines no other line beats come first, together; then the same "
+            "among the rest. A line that beats every other one head to head wins."
         ),
     ),
     "borda": (
@@ -21,7 +22,10 @@ METHODS: dict[str, tuple[str, str]] = {
     ),
     "mean_rank": (
         N_("Mean rank"),
-        N_("The average place each line got (lines left out share the places left). Lower is better."),
+        N_(
+            "The average place each line got (lines left out share the places left). Lower is better. "
+            "Always the same order as the Borda count: the same measure, in places instead of points."
+        ),
     ),
     "top_k": (
         N_("Share in the top k"),

@@ -13,7 +13,7 @@ log-strengths with a backtracking line search. The log-likelihood is strictly co
 maximum is unique and Newton's method converges to it, quadratically near the end. It stops
 when the likelihood equations hold (each line's wins equal the sum of its expected wins) to
 ``_EQUATIONS`` of the line's number of games, or when a full step moves no log-strength by
-more than ``_STEP``; in practice after 5 to 20 steps, at rounding error.
+more than ``_STEP``; in practice after 5 to 7 steps, at rounding error.
 """
 
 from __future__ import annotations
@@ -150,6 +150,15 @@ def bradley_terry(
     total = sum(strength.values())
     ranked = placements(items, [math.log(strength[item]) for item in items], tolerance=BT_TIE)
     return [replace(p, score=strength[p.item] / total) for p in ranked]
+
+
+def among(fitted: list[Placement]) -> list[Placement]:
+    """Some lines of a fit, ranked among themselves: ties as in ``bradley_terry``, the scores
+    scaled to sum to 1 over these lines."""
+    total = sum(p.score for p in fitted)
+    ranked = placements([p.item for p in fitted], [math.log(p.score) for p in fitted], tolerance=BT_TIE)
+    share = {p.item: p.score / total for p in fitted}
+    return [replace(p, score=share[p.item]) for p in ranked]
 
 
 def next_pair(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from server.activities.ranking import methods
-from server.activities.ranking.pairwise import bradley_terry
+from server.activities.ranking.pairwise import among, bradley_terry
 
 Ballot = tuple[int, ...]
 Group = int | None
@@ -110,10 +110,11 @@ class RankingTally:
             return {}
         return {item: sums.rank_sum[item] / sums.ballots for item in self.items}
 
-    def kendall_w(self) -> float | None:
-        """Agreement of the room, 0 (none) to 1 (everyone ranks alike), with ties corrected."""
+    def kendall_w(self, min_answers: int = 2) -> float | None:
+        """Agreement of the room, 0 (none) to 1 (everyone ranks alike), with ties corrected;
+        None with fewer than ``min_answers`` (at least 2) ballots."""
         m, n = self.sums.ballots, len(self.items)
-        if m < 2 or n < 2:
+        if m < max(2, min_answers) or n < 2:
             return None
         mean = m * (n + 1) / 2
         s = sum((self.sums.rank_sum[i] - mean) ** 2 for i in self.items)
@@ -129,6 +130,16 @@ class RankingTally:
                 bradley_terry(self.items, list(self.all_wins()), list(self.all_ties())),
             )
         return cached[1]
+
+    def pairwise_respondents(self) -> dict[int, int]:
+        """For each line, how many participants compared it with another (pairwise mode)."""
+        seen: dict[int, set[int]] = {item: set() for item in self.items}
+        for answers in (self.wins, self.ties):
+            for participant, pairs in answers.items():
+                for a, b in pairs:
+                    seen[a].add(participant)
+                    seen[b].add(participant)
+        return {item: len(participants) for item, participants in seen.items()}
 
     def all_wins(self) -> Iterable[tuple[int, int]]:
         for pairs in self.wins.values():
@@ -159,31 +170,51 @@ class RankingTally:
         return tally
 
 
-def live_results(tally: RankingTally) -> dict[str, list[methods.Placement]]:
-    """Every method's placements from the moved sums, cheap enough for each broadcast."""
+def live_results(tally: RankingTally, min_answers: int = 1) -> dict[str, list[methods.Placement]]:
+    """Every method's placements from the moved sums, cheap enough for each broadcast.
+
+    No figure rests on fewer than ``min_answers`` answers: every ballot places every line
+    (lines left out tie below), so the ballot methods need that many ballots; Bradley–Terry
+    shows only the lines that many participants compared (see ``too_few_answers``), ranked
+    among themselves, their shares scaled to sum to 1 over the lines shown.
+    """
     items, n, m = tally.items, len(tally.items), tally.sums.ballots
     out: dict[str, list[methods.Placement]] = {}
-    if m:
+    if m and m >= min_answers:
         rank_sum = tally.sums.rank_sum
         out["schulze"] = methods.schulze_from_pairwise(items, tally.pairwise)
         out["borda"] = methods.placements(items, [m * n - rank_sum[i] for i in items])
         out["mean_rank"] = methods.placements(items, [-rank_sum[i] / m for i in items], tolerance=1e-9)
         out["top_k"] = methods.placements(items, [tally.sums.top[i] / m for i in items], tolerance=1e-9)
     if any(tally.wins.values()) or any(tally.ties.values()):
-        out["bradley_terry"] = tally.bradley_terry()
+        hidden = set(too_few_answers(tally, min_answers))
+        shown = [p for p in tally.bradley_terry() if p.item not in hidden]
+        if shown:
+            out["bradley_terry"] = shown if not hidden else among(shown)
     return out
+
+
+def too_few_answers(tally: RankingTally, min_answers: int) -> list[int]:
+    """Lines left out of the Bradley–Terry results: compared by fewer than ``min_answers``
+    participants (none, in a room without pairwise answers)."""
+    if not (any(tally.wins.values()) or any(tally.ties.values())):
+        return []
+    return [item for item, count in tally.pairwise_respondents().items() if count < min_answers]
 
 
 STABILITY_LIVE_BALLOTS = 400  # above this, the bootstrap waits until the activity closes
 
 
-def stability(tally: RankingTally, k: int, *, closed: bool, resamples: int = 200, on_ready=None) -> dict[int, float]:
+def stability(
+    tally: RankingTally, k: int, *, closed: bool, resamples: int = 200, on_ready=None, min_answers: int = 1
+) -> dict[int, float]:
     """Each line's share of bootstrap resamples of the ballots in which it stays in the top
-    k (Borda). Costly on large rooms (seconds for 5,000 ballots): computed live only for
-    small rooms, else once the activity closes; kept until a ballot changes. With
-    ``on_ready``, a missing result is computed in a background thread (the broadcast does
-    not wait) and ``on_ready()`` is called when it is there."""
-    if not tally.ballots or (len(tally.ballots) > STABILITY_LIVE_BALLOTS and not closed):
+    k (Borda); nothing with fewer than ``min_answers`` ballots. Costly on large rooms (seconds
+    for 5,000 ballots): computed live only for small rooms, else once the activity closes;
+    kept until a ballot changes. With ``on_ready``, a missing result is computed in a
+    background thread (the broadcast does not wait) and ``on_ready()`` is called when it is
+    there."""
+    if len(tally.ballots) < max(1, min_answers) or (len(tally.ballots) > STABILITY_LIVE_BALLOTS and not closed):
         return {}
     cached = tally.stability_cache
     if cached and cached[:2] == (tally.version, k):
