@@ -5,7 +5,9 @@
 Prints the time to build the live tally ballot by ballot, the time of one live results
 computation (what each broadcast costs: Schulze, Borda, mean rank, top-k share, Kendall's
 W), the time of the full results (adding the bootstrap stability, 200 resamples, done once
-the activity closes or for the JSON endpoint), and the time of each method on the raw ballots.
+the activity closes or for the JSON endpoint), the time of each method on the raw ballots,
+and the Bradley–Terry fit of the pairwise mode on as many "which first?" answers as ballots
+(the pairs drawn from the same ballots), with its number of Newton steps.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import argparse
 import random
 import time
 
-from server.activities.ranking import methods
+from server.activities.ranking import methods, pairwise
 from server.activities.ranking.tally import RankingTally, live_results, stability
 
 
@@ -62,6 +64,17 @@ def main() -> None:
     timed("  schulze on raw ballots", lambda: methods.schulze(items, data))
     timed("  borda on raw ballots", lambda: methods.borda(items, data))
     timed("  kendall_w on raw ballots", lambda: methods.kendall_w(items, data))
+    rng = random.Random(args.seed)
+    wins = []
+    for ballot in data:  # one answer per ballot: two of its lines, the earlier one wins
+        if len(ballot) >= 2:
+            first, second = sorted(rng.sample(range(len(ballot)), 2))
+            wins.append((ballot[first], ballot[second]))
+    steps, solve = [], pairwise._solve
+    pairwise._solve = lambda a, b: steps.append(1) or solve(a, b)  # count the Newton steps
+    timed(f"bradley-terry fit, {len(wins)} pairwise answers", lambda: pairwise.bradley_terry(items, wins))
+    pairwise._solve = solve
+    print(f"  ({len(steps)} Newton steps)")
 
 
 if __name__ == "__main__":
