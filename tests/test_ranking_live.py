@@ -144,3 +144,22 @@ def test_pairwise_mode_shows_pairs_until_done(app, db, users):
             assert len(seen) == 3  # every pair of three lines, then done
     results = app.state.tallies.get(aid, r.workshop_id)
     assert len(list(results.all_wins())) == 3
+
+
+def test_share_in_the_top_k_uses_the_activitys_k_in_every_mode(app, db, users):
+    """In full mode the tally counted the top n (every line of a full ballot: 100 % for all);
+    it uses the activity's k (here 1), as the stability and the label say."""
+    from server.activities.ranking.tally import live_results
+    from server.models import Participant
+
+    r, aid, lines = ranking_room(app, db, users, k=1)
+    a, b, c = lines
+    for n, order in enumerate(([a, b, c], [a, c, b], [b, a, c])):
+        p = Participant(workshop_id=r.workshop_id, token_hash=f"{n:064d}")
+        db.add(p)
+        db.flush()
+        db.add(RankingBallot(activity_id=aid, participant_id=p.id, ranking=order))
+    db.commit()
+    with transaction(app.state.db.reader) as session:
+        tally = recount(session, aid)
+    assert {p.item: p.score for p in live_results(tally)["top_k"]} == {a: 2 / 3, b: 1 / 3, c: 0.0}

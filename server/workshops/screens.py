@@ -127,7 +127,7 @@ def ranking_view(view: LiveView, tally, on_stability=None) -> None:
         view.headline = next(iter(view.ranking))
     view.answered = tally.respondents()
     view.agreement = tally.kendall_w(least)
-    view.k = min(int(settings.get("k", 3)), len(tally.items)) if settings.get("mode") == "top_k" else 3
+    view.k = tally.k  # the activity's k, at most the number of lines
     view.stability = stability(
         tally, view.k, closed=view.activity.status == ActivityStatus.closed, on_ready=on_stability, min_answers=least
     )

@@ -54,7 +54,13 @@ class RankingInfo:
 
     @property
     def k(self) -> int:
+        """The most lines a ballot may list."""
         return int(self.activity.settings.get("k", 3)) if self.mode == "top_k" else len(self.items)
+
+    @property
+    def top_k(self) -> int:
+        """The k of "share in the top k" and of stability, in every mode (at most the lines)."""
+        return min(int(self.activity.settings.get("k", 3)), len(self.items))
 
 
 def ranking_info(session: Session, activity_id: int) -> RankingInfo:
@@ -257,4 +263,4 @@ def recount(session: Session, activity_id: int) -> RankingTally:
             .order_by(PairwiseAnswer.participant_id, PairwiseAnswer.item_a, PairwiseAnswer.item_b)
         )
     ]
-    return RankingTally.recount(info.items, info.k, ballots, pairs)
+    return RankingTally.recount(info.items, info.top_k, ballots, pairs)

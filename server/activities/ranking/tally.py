@@ -41,6 +41,8 @@ class _Sums:
 
 
 class RankingTally:
+    """``k``: the k of "share in the top k" (the activity's, in every mode)."""
+
     def __init__(self, items: Sequence[int], k: int):
         self.items = list(items)
         self.k = k
