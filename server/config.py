@@ -54,6 +54,24 @@ class Settings(BaseSettings):
     phone_results_interval: float = Field(
         default=0.5, description="Seconds between two live updates of revealed results on phones."
     )
+    joins_per_minute: int = Field(
+        default=1200,
+        description="Joins accepted from one address each minute (a hall behind one Wi-Fi shares an "
+        "address: 1,200 a minute lets 500 phones in within 25 s).",
+    )
+    participants_per_address: int = Field(
+        default=2000,
+        description="Participants one address may create in one workshop in a day; raise it for a "
+        "larger hall behind one NAT.",
+    )
+    wrong_codes_per_minute: int = Field(
+        default=20,
+        description="Wrong join codes one address may try each minute, whichever way they come; "
+        "then every code from that address is refused until the minute ends.",
+    )
+    participant_writes_per_second: int = Field(
+        default=20, description="Answers one participant may send each second (websocket and form posts alike)."
+    )
     min_group_size: int = Field(
         default=3, description="Results of a stakeholder group with fewer answers are not shown."
     )
