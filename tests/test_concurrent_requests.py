@@ -5,6 +5,7 @@ flight exhausted the connection pool."""
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -73,3 +74,32 @@ def test_fifty_phones_joining_and_posting_answers_at_once_never_stall_the_server
     db.expunge_all()
     assert len(db.exec(select(Participant)).all()) == PHONES
     assert len(db.exec(select(GapAnswer)).all()) == PHONES * len(r.gap_ids)
+
+
+def _calls(dependant) -> set:
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def test_no_async_route_is_given_a_database_session(app):
+    """An ``async`` route runs on the event loop: a database session there (or a login
+    check, which reads one) would make every phone wait for its queries. Such routes read
+    through ``db.read_in_thread`` and write through the single writer."""
+    from fastapi.routing import APIRoute
+
+    from server.auth.deps import get_read_session, get_session
+
+    def walk(routes):
+        for route in routes:
+            if hasattr(route, "original_router"):  # an included router
+                yield from walk(route.original_router.routes)
+            elif isinstance(route, APIRoute) and inspect.iscoroutinefunction(route.endpoint):
+                yield route
+
+    asynchronous = list(walk(app.routes))
+    offenders = [r.name for r in asynchronous if _calls(r.dependant) & {get_session, get_read_session}]
+    assert offenders == []
+    assert "participant_answer" in {r.name for r in asynchronous}  # the check sees async routes at all

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from server.auth.deps import SESSION_COOKIE, CurrentUser, DbSession, MaybeUser
 from server.auth.service import do_change_own_password, do_login, do_logout
 from server.errors import Invalid, RateLimited
-from server.web import redirect, render, safe_next, secure_cookies
+from server.web import Posted, fields, redirect, render, safe_next, secure_cookies
 
 router = APIRouter()
 
@@ -26,9 +26,8 @@ def login_form(request: Request, user: MaybeUser, next: str = "") -> Response:
 
 
 @router.post("/login", name="login")
-async def login(request: Request, session: DbSession) -> Response:
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
+def login(request: Request, session: DbSession, form: Posted) -> Response:
+    data = fields(form)
     next_url = safe_next(data.get("next"), str(request.url_for("chain_list")))
     limiter = request.app.state.ratelimiter
     limit = request.app.state.settings.login_attempts_per_minute
@@ -78,8 +77,7 @@ def password_form(request: Request, user: CurrentUser) -> Response:
 
 
 @router.post("/account/password", name="password_change")
-async def password_change(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    form = await request.form()
+def password_change(request: Request, session: DbSession, user: CurrentUser, form: Posted) -> Response:
     try:
         do_change_own_password(session, user, str(form.get("current_password", "")), str(form.get("password", "")))
     except Invalid as exc:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from server.auth.deps import CurrentUser, DbSession
 from server.errors import Invalid, NotFound
-from server.web import form_data, hx_target, redirect, render
+from server.web import Posted, fields, hx_target, redirect, render
 from server.workshops import live
 from server.workshops.routes import join_url
 from server.workshops.screens import live_view
@@ -55,13 +55,19 @@ def _answer(request: Request, session, workshop, chain, errors=None) -> Response
 
 
 @router.post("/live/activities/{activity_id}/{control}", name="live_activity")
-async def live_activity(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, control: str
+def live_activity(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    workshop_id: int,
+    activity_id: int,
+    control: str,
+    form: Posted,
 ) -> Response:
     """Open, close, reopen an activity; reveal or hide its results; start or stop its timer."""
     workshop, chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         if control in ("open", "reopen"):
             live.do_open(session, workshop, activity)

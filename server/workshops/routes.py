@@ -14,7 +14,7 @@ from server.errors import Invalid, NotFound
 from server.i18n import LOCALE_NAMES, LOCALES
 from server.models import Attendance
 from server.valuechains.service import access_chain
-from server.web import form_data, form_list, hx_target, redirect, render
+from server.web import Posted, field_list, fields, hx_target, redirect, render
 from server.workshops import codes
 from server.workshops import service as workshops
 from server.workshops.methods import TEMPLATES
@@ -55,9 +55,9 @@ def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_
 
 
 @router.post("/chains/{chain_id}/workshops/new", name="workshop_create")
-async def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
     chain = access_chain(session, user, chain_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         workshop = workshops.do_create_workshop(session, user, chain, data)
     except Invalid as exc:
@@ -96,9 +96,11 @@ def workshop_edit(request: Request, session: DbSession, user: CurrentUser, works
 
 
 @router.post("/workshops/{workshop_id}/edit", name="workshop_update")
-async def workshop_update(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_update(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         workshops.do_update_workshop(session, workshop, data)
     except Invalid as exc:
@@ -161,10 +163,12 @@ def activity_new(
 
 
 @router.post("/workshops/{workshop_id}/activities/new", name="activity_create")
-async def activity_create(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def activity_create(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
-    data = await form_data(request)
-    item_ids = await form_list(request, "items")
+    data = fields(form)
+    item_ids = field_list(form, "items")
     try:
         workshops.do_add_activity(session, chain, workshop, data, item_ids)
     except Invalid as exc:
@@ -191,13 +195,13 @@ def activity_edit(
 
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_update")
-async def activity_update(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+def activity_update(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, form: Posted
 ) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
-    data = await form_data(request)
-    item_ids = await form_list(request, "items")
+    data = fields(form)
+    item_ids = field_list(form, "items")
     try:
         workshops.do_update_activity(session, chain, activity, data, item_ids)
     except Invalid as exc:
