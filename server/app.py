@@ -96,7 +96,10 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
 
         backend = RedisBackend(settings.redis_url)
     app.state.hub = hub = Hub(
-        backend=backend, interval=settings.broadcast_interval, phone_interval=settings.phone_results_interval
+        backend=backend,
+        interval=settings.broadcast_interval,
+        phone_interval=settings.phone_results_interval,
+        recheck_interval=settings.screen_recheck_interval,
     )
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.writer.warmups.append(rating_batch.warm)

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     participant_writes_per_second: int = Field(
         default=20, description="Answers one participant may send each second (websocket and form posts alike)."
     )
+    screen_recheck_interval: float = Field(
+        default=60.0,
+        description="Seconds between two checks that an open console or projector may still watch "
+        "(an expired login); logout, unsharing and deactivation close it at once. 0: never.",
+    )
     min_group_size: int = Field(
         default=3, description="Results of a stakeholder group with fewer answers are not shown."
     )

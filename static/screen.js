@@ -51,9 +51,12 @@
         tick();
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       clearInterval(ping);
       ws = null;
+      // 4401: this login may no longer watch (logged out, unshared, deactivated). The
+      // page itself then asks to log in again or says the workshop is gone.
+      if (event.code === 4401) { location.reload(); return; }
       retry();
     };
   }

@@ -156,25 +156,42 @@ async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
         conn.queue(json.dumps({"t": "mine", "a": activity_id, **mine}))
 
 
+def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
+    """The id of the facilitator behind this login cookie, if they may watch the workshop."""
+    with Session(app.state.db.reader) as session:
+        user = access_login(session, token)
+        if user is None:
+            return None
+        try:
+            access_workshop(session, user, workshop_id)
+        except NotFound:
+            return None
+        return user.id
+
+
 @router.websocket("/ws/screen/{workshop_id}/{audience}")
 async def screen_socket(ws: WebSocket, workshop_id: int, audience: str) -> None:
-    """The projector's and the console's live feed (facilitators only)."""
+    """The projector's and the console's live feed (facilitators only). Access is checked
+    at connect and again whenever the hub asks (logout, unshare, deactivation, and every
+    few seconds): a screen that may no longer watch is closed with 4401."""
     app = ws.app
     if audience not in (PROJECTOR, CONSOLE) or not _origin_ok(ws):
         await ws.close(code=4403)
         return
-    with Session(app.state.db.reader) as session:
-        user = access_login(session, ws.cookies.get(SESSION_COOKIE))
-        try:
-            if user is None:
-                raise NotFound()
-            access_workshop(session, user, workshop_id)
-        except NotFound:
-            await ws.close(code=4401)
-            return
+    token = ws.cookies.get(SESSION_COOKIE)
+    user_id = await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id)
+    if user_id is None:
+        await ws.close(code=4401)
+        return
+
+    async def still_allowed() -> bool:
+        return await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id) == user_id
+
     await ws.accept()
     hub = app.state.hub
-    conn = Connection(ws.send_text, workshop_id, audience, close=ws.close)
+    conn = Connection(
+        ws.send_text, workshop_id, audience, close=lambda: ws.close(code=4401), user_id=user_id, recheck=still_allowed
+    )
     hub.attach(conn)
     for text in (await hub.current(workshop_id, audience)).values():
         conn.queue(text)
