@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from server import ROOT
 from server.activities.gaps import batch as rating_batch
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
     app.add_middleware(GZipMiddleware, minimum_size=800)
+    if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
+        app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
@@ -104,15 +107,15 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.writer.warmups.append(rating_batch.warm)
     app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
-    # The address participants open: the setting, else the one the console was opened at.
-    app.state.public_base = settings.base_url
+    # The join address on pushed screens: the setting, else none (each projector page
+    # fills in the address it was itself opened at; never one another request chose).
     hub.renderer = ScreenRenderer(
         app.state.templates,
         app.state.db,
         tallies,
         hub,
         settings.min_group_size,
-        join_base=lambda: app.state.public_base or "",
+        join_base=lambda: settings.base_url or "",
     )
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
@@ -120,6 +123,17 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
             None if local or "results" not in topics else tallies.forget_workshop(workshop_id)
         )
     )
+
+
+class AllowedHosts(TrustedHostMiddleware):
+    """``MINKA_ALLOWED_HOSTS``: a request naming another Host gets 400. The health check
+    is exempt (a container's probe asks 127.0.0.1)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _meta_router() -> APIRouter:

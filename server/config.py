@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=None,
         description="Force the Secure flag on cookies; by default set when served over HTTPS.",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names this server answers to (JSON list, '*.example.org' allowed); "
+        "a request with another Host header gets 400. Empty: any.",
+    )
     trusted_hosts: list[str] = Field(
         default_factory=list,
         description="Extra Origin hosts accepted for form posts and websockets (behind a proxy).",

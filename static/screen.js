@@ -32,6 +32,12 @@
     var el = id === root.id ? root : document.getElementById(id);
     if (!el) return;
     el.innerHTML = html;
+    // A pushed screen names no join address (unless the server has one set): show the
+    // one this page was opened at.
+    var empty = el.querySelectorAll("[data-join-address]");
+    for (var i = 0; i < empty.length; i++) {
+      if (!empty[i].textContent) empty[i].textContent = root.getAttribute("data-join-address") || location.host;
+    }
     if (window.htmx) window.htmx.process(el);
   }
 

@@ -9,7 +9,7 @@ from server.auth.deps import CurrentUser, DbSession
 from server.errors import Invalid, NotFound
 from server.web import Posted, fields, hx_target, redirect, render
 from server.workshops import live
-from server.workshops.routes import join_url
+from server.workshops.routes import join_base, join_url
 from server.workshops.screens import live_view
 from server.workshops.service import access_activity, access_workshop
 
@@ -17,8 +17,6 @@ router = APIRouter(prefix="/workshops/{workshop_id}")
 
 
 def _context(request: Request, session, workshop, chain, **extra) -> dict:
-    if not request.app.state.public_base:
-        request.app.state.public_base = str(request.base_url)
     online = len(request.app.state.hub.online(workshop.id))
     view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
     return {
@@ -27,7 +25,7 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
         "chain": chain,
         "join_url": join_url(request, workshop.join_code),
         "participants": live.participants_of(session, workshop),
-        "join_base": request.app.state.public_base,
+        "join_base": join_base(request),
         **extra,
     }
 

@@ -25,9 +25,13 @@ router = APIRouter()
 DELTAS = {"up": -1, "down": 1}
 
 
+def join_base(request: Request) -> str:
+    """The address participants open: the setting, else the one this page was asked at."""
+    return request.app.state.settings.base_url or str(request.base_url)
+
+
 def join_url(request: Request, code: str | None) -> str:
-    base = request.app.state.settings.base_url or str(request.base_url)
-    return f"{base.rstrip('/')}/join/{code or ''}"
+    return f"{join_base(request).rstrip('/')}/join/{code or ''}"
 
 
 def _form_context(chain, workshop=None, **extra) -> dict:
