@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Extra Origin hosts accepted for form posts and websockets (behind a proxy).",
     )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxy addresses (comma-separated, or *) whose X-Forwarded-For/-Proto headers "
+        "minka serve believes; unset: none (proxy headers off).",
+    )
     broadcast_interval: float = Field(
         default=0.25, description="Seconds between two live updates of results on screens and phones."
     )
