@@ -196,6 +196,14 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
             "form-action 'self'",
         )
+        response.headers.setdefault(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), accelerometer=(), gyroscope=(), "
+            "magnetometer=(), display-capture=()",
+        )
+        if request.state.user is not None:
+            # A facilitator's pages and exports: kept in no cache, shared or the browser's own.
+            response.headers.setdefault("Cache-Control", "no-store")  # (the QR image keeps its own)
         response.headers["Content-Language"] = locale
         response.headers.setdefault("Vary", "Cookie, Accept-Language")
         return response

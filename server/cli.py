@@ -137,7 +137,10 @@ def demo() -> None:
         typer.echo("Created: " + ", ".join(f"{what.replace('_', ' ')} {n}" for what, n in result.created.items()))
     else:
         typer.echo("The demo data is already loaded; nothing new was created.")
+    if result.demoted:
+        typer.echo("The demo account was an administrator with a published password; it is now a plain facilitator.")
     typer.echo("Demo login: {} / {}".format(*result.login))
+    typer.echo("It is a plain facilitator with a published password: change it before real use.")
 
 
 # Database ----------------------------------------------------------------------------

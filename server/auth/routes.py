@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.auth.deps import SESSION_COOKIE, CurrentUser, DbSession, MaybeUser
-from server.auth.service import do_change_own_password, do_login, do_logout
+from server.auth.service import demo_password_unchanged, do_change_own_password, do_login, do_logout
+from server.demo_data import DEMO_EMAIL
 from server.errors import Invalid, RateLimited
 from server.web import Posted, fields, redirect, render, safe_next, secure_cookies
 
@@ -18,11 +19,17 @@ def home(request: Request, user: MaybeUser) -> Response:
     return render(request, "auth/home.html")
 
 
+def _login_page(request: Request, session, context: dict, status_code: int = 200) -> Response:
+    """The login form; it warns while the demo account keeps its published password."""
+    context = {**context, "demo_exposed": DEMO_EMAIL if demo_password_unchanged(session) else None}
+    return render(request, "auth/login.html", context, status_code=status_code)
+
+
 @router.get("/login", name="login_form")
-def login_form(request: Request, user: MaybeUser, next: str = "") -> Response:
+def login_form(request: Request, session: DbSession, user: MaybeUser, next: str = "") -> Response:
     if user is not None:
         return redirect(request, safe_next(next, str(request.url_for("chain_list"))))
-    return render(request, "auth/login.html", {"next": safe_next(next, "")})
+    return _login_page(request, session, {"next": safe_next(next, "")})
 
 
 @router.post("/login", name="login")
@@ -45,11 +52,8 @@ def login(request: Request, session: DbSession, form: Posted) -> Response:
             user_agent=request.headers.get("user-agent", ""),
         )
     except Invalid as exc:
-        return render(
-            request,
-            "auth/login.html",
-            {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")},
-            status_code=422,
+        return _login_page(
+            request, session, {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")}, 422
         )
     response = redirect(request, next_url)
     response.set_cookie(

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from server.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from server.db import after_commit
+from server.demo_data import DEMO_EMAIL, DEMO_PASSWORD
 from server.errors import Forbidden, Invalid, clean_text
 from server.i18n import N_, Message
 from server.models import LoginSession, User, utcnow
@@ -159,6 +160,24 @@ def do_change_own_password(session: Session, user: User, current: str, new: str)
     if not verify_password(user.password_hash, current):
         raise Invalid({"current_password": Message(N_("Wrong password."))})
     do_set_password(session, user, new)
+
+
+# The demo account's password hash -> whether it is the published password: verified once
+# per hash (argon2 costs ~0.1 s; the login page asks on every view).
+_demo_checked: dict[str, bool] = {}
+
+
+def demo_password_unchanged(session: Session) -> bool:
+    """True while the demo account exists, is active and still has its published password."""
+    user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+    if user is None or not user.is_active or not user.password_hash:
+        return False
+    known = _demo_checked.get(user.password_hash)
+    if known is None:
+        known = verify_password(user.password_hash, DEMO_PASSWORD)
+        _demo_checked.clear()
+        _demo_checked[user.password_hash] = known
+    return known
 
 
 def access_admin(user: User) -> User:
