@@ -8,6 +8,7 @@ services are printed in English and end the command with exit status 1.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,14 @@ def uvicorn_options(settings: Settings, host: str, port: int, *, reload: bool = 
     }
 
 
+def _every_interface(host: str) -> bool:
+    """0.0.0.0, :: or nothing: listening on every interface."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
@@ -105,7 +114,7 @@ def serve(
     with writing(settings) as session:
         ensure_reference_lists(session)
         login = demo_login(session)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = "127.0.0.1" if _every_interface(host) else host
     shown = f"[{shown}]" if ":" in shown else shown
     typer.echo(f"Minka: {settings.base_url or f'http://{shown}:{port}/'}")
     if login:

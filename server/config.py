@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FILE = ".minka-secret"
+# The name of the file that keeps the secret, not a secret (bandit B105).
+SECRET_FILE = ".minka-secret"  # nosec B105
 
 
 class Settings(BaseSettings):
