@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -80,9 +81,9 @@ def frames(r) -> st.SearchStrategy:
 class Honest:
     """A well-behaved phone: each of its votes must still be acknowledged."""
 
-    def __init__(self, ws, r):
+    def __init__(self, ws, r, participant_id: int):
         self.ws, self.reader, self.r, self.count = ws, Reader(ws), r, itertools.count()
-        self.voted: dict[int, int] = {}
+        self.id, self.voted = participant_id, {}
 
     def votes(self) -> None:
         n = next(self.count)
@@ -100,7 +101,24 @@ def still_connected(ws, reader: Reader, activity_id: int) -> None:
     assert reader.until(lambda m: m["t"] in ("mine", "closed"))["t"] == "mine"
 
 
-def assert_nothing_invalid_stored(db, r, honest_id: int, honest: Honest) -> None:
+@contextmanager
+def attacker_and_phone(app, db, users, monkeypatch):
+    """A room, a participant's client to attack with, and an honest phone on its websocket."""
+    monkeypatch.setattr(ws_module, "MESSAGES_PER_SECOND", 10**6)  # both send faster than a phone may
+    r = room(app, db, users.a)
+    with TestClient(app) as attacker, TestClient(app) as phone:
+        join(attacker, r, name="Eve")
+        join(phone, r, group="private", name="Ana")
+        honest_id = db.exec(select(Participant.id).where(Participant.name == "Ana")).one()
+        with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as good:
+            yield r, attacker, Honest(good, r, honest_id)
+
+
+def assert_nothing_logged(caplog) -> None:
+    assert not [rec for rec in caplog.records if rec.levelname in ("ERROR", "CRITICAL")], caplog.text[-2000:]
+
+
+def assert_nothing_invalid_stored(db, r, honest: Honest) -> None:
     db.expunge_all()
     participants = {p.id for p in db.exec(select(Participant).where(Participant.workshop_id == r.workshop_id))}
     for a in db.exec(select(GapAnswer)):
@@ -120,24 +138,16 @@ def assert_nothing_invalid_stored(db, r, honest_id: int, honest: Honest) -> None
     mine = {
         a.gap_id: a.value
         for a in db.exec(
-            select(GapAnswer).where(GapAnswer.participant_id == honest_id, GapAnswer.question == "seriousness")
+            select(GapAnswer).where(GapAnswer.participant_id == honest.id, GapAnswer.question == "seriousness")
         )
     }
     assert mine == honest.voted  # every acknowledged vote of the honest phone is stored
 
 
 def test_arbitrary_frames_at_the_participant_websocket(app, db, users, monkeypatch, caplog):
-    monkeypatch.setattr(ws_module, "MESSAGES_PER_SECOND", 10**6)  # the fuzzer sends faster than a phone may
-    r = room(app, db, users.a)
-    with TestClient(app) as attacker, TestClient(app) as phone:
-        join(attacker, r, name="Eve")
-        join(phone, r, group="private", name="Ana")
-        honest_id = db.exec(select(Participant.id).where(Participant.name == "Ana")).one()
-        with (
-            attacker.websocket_connect(f"/ws/p/{r.workshop_id}") as bad,
-            phone.websocket_connect(f"/ws/p/{r.workshop_id}") as good,
-        ):
-            bad_reader, honest = Reader(bad), Honest(good, r)
+    with attacker_and_phone(app, db, users, monkeypatch) as (r, attacker, honest):
+        with attacker.websocket_connect(f"/ws/p/{r.workshop_id}") as bad:
+            bad_reader = Reader(bad)
 
             @EXAMPLES
             @given(frame=frames(r))
@@ -151,8 +161,8 @@ def test_arbitrary_frames_at_the_participant_websocket(app, db, users, monkeypat
 
             throw()
             still_connected(bad, bad_reader, r.activity_id)
-    assert_nothing_invalid_stored(db, r, honest_id, honest)
-    assert not [rec for rec in caplog.records if rec.levelname in ("ERROR", "CRITICAL")], caplog.text[-2000:]
+    assert_nothing_invalid_stored(db, r, honest)
+    assert_nothing_logged(caplog)
 
 
 FORM_FIELDS = [
@@ -184,35 +194,26 @@ def form_value(r) -> st.SearchStrategy:
 
 
 def test_arbitrary_form_fields_at_the_participant_routes(app, db, users, monkeypatch, caplog):
-    monkeypatch.setattr(ws_module, "MESSAGES_PER_SECOND", 10**6)  # the honest phone votes faster than it may
-    r = room(app, db, users.a)
-    with TestClient(app) as attacker, TestClient(app) as phone:
-        join(attacker, r, name="Eve")
-        join(phone, r, group="private", name="Ana")
+    with attacker_and_phone(app, db, users, monkeypatch) as (r, attacker, honest):
         token = csrf_of(attacker.get(f"/p/{r.workshop_id}").text)
-        honest_id = db.exec(select(Participant.id).where(Participant.name == "Ana")).one()
-        with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as good:
-            honest = Honest(good, r)
 
-            @EXAMPLES
-            @given(
-                route=st.sampled_from(["answer", "dots", "rank", "pair"]),
-                fields=st.dictionaries(st.sampled_from(FORM_FIELDS), form_value(r), max_size=8),
-                segments=st.lists(form_value(r), max_size=3),
-                activity=st.just(str(r.activity_id)) | form_value(r),
-                as_json=st.booleans(),
-            )
-            def post(route, fields, segments, activity, as_json):
-                data = {"activity": activity, **fields, "segments": segments, "csrf_token": token}
-                headers = {"Accept": "application/json"} if as_json else {}
-                response = attacker.post(
-                    f"/p/{r.workshop_id}/{route}", data=data, headers=headers, follow_redirects=False
-                )
-                assert response.status_code in (200, 303, 403, 404, 422, 429), (response.status_code, data)
-                if response.headers["content-type"].startswith("application/json"):
-                    assert isinstance(response.json()["ok"], bool)
-                honest.votes()
+        @EXAMPLES
+        @given(
+            route=st.sampled_from(["answer", "dots", "rank", "pair"]),
+            fields=st.dictionaries(st.sampled_from(FORM_FIELDS), form_value(r), max_size=8),
+            segments=st.lists(form_value(r), max_size=3),
+            activity=st.just(str(r.activity_id)) | form_value(r),
+            as_json=st.booleans(),
+        )
+        def post(route, fields, segments, activity, as_json):
+            data = {"activity": activity, **fields, "segments": segments, "csrf_token": token}
+            headers = {"Accept": "application/json"} if as_json else {}
+            response = attacker.post(f"/p/{r.workshop_id}/{route}", data=data, headers=headers, follow_redirects=False)
+            assert response.status_code in (200, 303, 403, 404, 422, 429), (response.status_code, data)
+            if response.headers["content-type"].startswith("application/json"):
+                assert isinstance(response.json()["ok"], bool)
+            honest.votes()
 
-            post()
-    assert_nothing_invalid_stored(db, r, honest_id, honest)
-    assert not [rec for rec in caplog.records if rec.levelname in ("ERROR", "CRITICAL")], caplog.text[-2000:]
+        post()
+    assert_nothing_invalid_stored(db, r, honest)
+    assert_nothing_logged(caplog)
