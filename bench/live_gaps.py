@@ -842,6 +842,8 @@ def print_report(report: dict) -> None:
     ]
     print()
     for label, key in rows:
+        if isinstance(key, tuple) and key[0].startswith("garbage") and key[0] not in report:
+            continue  # no --garbage
         if key is None:
             value = f"{report.get('server_rss_idle_kib')} / {report.get('server_rss_connected_kib')}"
         elif isinstance(key, tuple):
