@@ -6,8 +6,8 @@ transaction, commits, and only then resolves each caller's future — so a vote 
 acknowledged after it is committed, and one bad vote never spoils the others in its
 batch: writes written together (``run_batch``) that fail together are written again one
 by one, each in its own savepoint, and a batch whose transaction fails is written again
-one write per transaction. One transaction per batch instead of per vote is what lets one SQLite file keep
-up with a large room.
+one write per transaction. One transaction per batch instead of per vote is what lets
+one SQLite file keep up with a large room.
 
 After the commit, the callbacks the functions queued with ``server.db.after_commit`` run
 (live tally updates, dirty marks for the hub), still holding ``lock``: whoever takes
