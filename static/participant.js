@@ -102,6 +102,7 @@
                   headers: { "Accept": "application/json", "X-CSRF-Token": d.csrf } })
       .then(function (r) { return r.json(); })
       .then(function (r) {
+        if (r.retry) return;  // too many at once: still pending, sent again when the socket is back
         var a = (r.acks || [])[0] || {};
         a.ok = r.ok; a.error = r.error;
         ack(a, msg.k);
