@@ -15,6 +15,7 @@ from server.activities.acks import ack_json
 from server.activities.gaps import service as gaps
 from server.activities.gaps.tally import ELEMENTS
 from server.activities.ranking import service as ranking
+from server.activities.values import an_id
 from server.auth.deps import ReadSession
 from server.db import read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
@@ -226,7 +227,7 @@ async def _submit(request: Request, workshop_id: int, work_for, draft=None) -> R
             text = request.state.translator.gettext("Too many attempts")
             return JSONResponse({"ok": False, "retry": True, "error": text}, status_code=429)
         raise RateLimited(wait)
-    gap_id = int(data["gap"]) if data.get("gap", "").isdigit() and len(data["gap"]) < 19 else 0
+    gap_id = an_id(data.get("gap")) or 0
     try:
         work = work_for(holder.id, data, segments)
         ack = await request.app.state.writer.submit(work)
@@ -247,10 +248,10 @@ async def _submit(request: Request, workshop_id: int, work_for, draft=None) -> R
 
 
 def _ints(data: dict, *names: str) -> list[int]:
-    try:
-        return [int(data.get(n, "")) for n in names]
-    except ValueError:
-        raise Invalid({"__all__": Message(N_("Choose one of the options."))}) from None
+    ids = [an_id(data.get(n)) for n in names]
+    if None in ids:
+        raise Invalid({"__all__": Message(N_("Choose one of the options."))})
+    return ids
 
 
 @router.post("/p/{workshop_id}/answer", name="participant_answer")
@@ -271,7 +272,7 @@ async def participant_answer(request: Request, workshop_id: int) -> Response:
             # One question: the phone's own key (as over the websocket); several: one key each.
             keys = [key] if len(answers) == 1 else [f"{key}:{q}" for q, _ in answers]
             return [
-                gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, q, v, k)
+                gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, q, v, k, data.get("seq"))
                 for (q, v), k in zip(answers, keys, strict=True)
             ]
 
@@ -287,7 +288,9 @@ async def participant_dots(request: Request, workshop_id: int) -> Response:
     def work_for(participant_id: int, data: dict, _segments):
         activity_id, gap_id = _ints(data, "activity", "gap")
         key = str(data.get("key") or "")
-        return lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, data.get("dots"), key)
+        return lambda s: gaps.do_dots(
+            s, tallies, participant_id, activity_id, gap_id, data.get("dots"), key, data.get("seq")
+        )
 
     return await _submit(request, workshop_id, work_for)
 
@@ -298,7 +301,8 @@ async def participant_rank(request: Request, workshop_id: int) -> Response:
     page back with the changed (not yet saved) order."""
     tallies = request.app.state.tallies
     data = await form_data(request)
-    order = [int(i) for i in data.get("order", "").split(",") if i.strip().isdigit()]
+    posted = [i.strip() for i in data.get("order", "").split(",") if i.strip()]  # checked by do_rank
+    order = [i for i in map(an_id, posted) if i is not None]
     op = data.get("op", "save")
     if op != "save":
         return await _page_in_thread(request, workshop_id, draft=ranking.apply_draft_op(order, op))
@@ -306,7 +310,7 @@ async def participant_rank(request: Request, workshop_id: int) -> Response:
     def work_for(participant_id: int, data: dict, _segments):
         (activity_id,) = _ints(data, "activity")
         key = str(data.get("key") or "")
-        return lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, order, key)
+        return lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, posted, key, data.get("seq"))
 
     return await _submit(request, workshop_id, work_for, draft=order)
 
@@ -320,7 +324,15 @@ async def participant_pair(request: Request, workshop_id: int) -> Response:
         (activity_id,) = _ints(data, "activity")
         key = f"{data.get('key') or ''}-{data.get('a')}-{data.get('b')}"
         return lambda s: ranking.do_pair(
-            s, tallies, participant_id, activity_id, data.get("a"), data.get("b"), data.get("choice", ""), key
+            s,
+            tallies,
+            participant_id,
+            activity_id,
+            data.get("a"),
+            data.get("b"),
+            data.get("choice", ""),
+            key,
+            data.get("seq"),
         )
 
     return await _submit(request, workshop_id, work_for)
