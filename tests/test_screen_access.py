@@ -202,3 +202,16 @@ def test_a_revocation_reaches_screens_held_by_another_process(loop_box):
     finally:
         here.stop()
         there.stop()
+
+
+def test_a_binary_or_junk_frame_leaves_a_screen_open(app, db, users):
+    r = room(app, db, users.a)
+    with TestClient(app) as laptop:
+        login(laptop, users.a.email)
+        screen = Screen(laptop, r.workshop_id, "console")
+        try:
+            screen.ws.send_bytes(b"\x00\x01binary")
+            screen.ws.send_text("{not json")
+            assert screen.still_open()
+        finally:
+            screen.leave()

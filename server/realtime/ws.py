@@ -197,7 +197,10 @@ async def screen_socket(ws: WebSocket, workshop_id: int, audience: str) -> None:
         conn.queue(text)
     try:
         while not conn.closed:
-            await ws.receive_text()  # keep-alive pings; screens send nothing else
+            # Keep-alive pings; screens send nothing else. Whatever comes (text or
+            # binary) is read and ignored, never allowed to fail the handler.
+            if (await ws.receive())["type"] == "websocket.disconnect":
+                break
     except WebSocketDisconnect:
         pass
     finally:
