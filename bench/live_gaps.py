@@ -454,7 +454,7 @@ async def send_answers(
         due += interval
 
 
-GARBAGE_RATE = 20  # the server's limit per socket (server.realtime.ws.MESSAGES_PER_SECOND)
+GARBAGE_RATE = 20  # the server's limit per socket (server.workshops.ws.MESSAGES_PER_SECOND)
 HUGE = 2**70
 
 

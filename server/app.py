@@ -61,12 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
-    from server.realtime.ws import router as ws_router
     from server.results.routes import router as results_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
+    from server.workshops.ws import router as ws_router
 
     protected = [Depends(csrf_protect)]
     routers = (
@@ -90,8 +90,8 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
     from server.activities.live import LiveTallies
     from server.realtime.hub import Hub
-    from server.realtime.writer import Writer
     from server.workshops.screens import ScreenRenderer
+    from server.writer import Writer
 
     backend = None
     if settings.redis_url:

@@ -63,7 +63,7 @@ def writing(settings: Settings, *, upgrade: bool = True) -> Iterator[Session]:
 
 
 # The largest websocket frame uvicorn reads: what a phone's largest message needs (the
-# endpoint's own limit, MAX_MESSAGE in realtime/ws.py). A larger frame is refused (close
+# endpoint's own limit, MAX_MESSAGE in workshops/messages.py). A larger frame is refused (close
 # code 1009) before it is read whole.
 WS_MAX_BYTES = 4096
 

@@ -12,9 +12,10 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
+from fastapi import Depends, Request
 from sqlalchemy import and_, bindparam, event, func, or_, select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -278,3 +279,33 @@ def _insert_for(dialect: str):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+# The request's session (FastAPI dependencies).
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route succeeds.
+
+    Reads (GET, HEAD) use the reader engine. An error page or a form answered with
+    errors (status >= 400, see ``server.web.render``) rolls the transaction back.
+    """
+    db: Database = request.app.state.db
+    engine = db.reader if request.method in ("GET", "HEAD") else db.writer
+    with transaction(engine, {"hub": getattr(request.app.state, "hub", None)}) as session:
+        yield session
+        if getattr(request.state, "rollback", False):
+            session.rollback()
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session, for routes that hand their writes to the single writer: they
+    must not hold SQLite's write lock while they wait for it."""
+    with Session(request.app.state.db.reader, expire_on_commit=False) as session:
+        yield session
+
+
+# scope="function": the transaction commits when the route returns, before the response
+# is sent, so a browser that follows a redirect always finds what was saved.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]

@@ -90,7 +90,7 @@ def test_no_async_route_is_given_a_database_session(app):
     through ``db.read_in_thread`` and write through the single writer."""
     from fastapi.routing import APIRoute
 
-    from server.auth.deps import get_read_session, get_session
+    from server.db import get_read_session, get_session
 
     def walk(routes):
         for route in routes:

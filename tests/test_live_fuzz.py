@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from server.activities.gaps.service import RANGES
 from server.models import DotVote, GapAnswer, PairwiseAnswer, Participant, RankingBallot, Receipt
-from server.realtime import ws as ws_module
-from server.realtime.messages import MAX_MESSAGE
+from server.workshops import ws as ws_module
+from server.workshops.messages import MAX_MESSAGE
 from tests.live_helpers import csrf_of, join, room
 from tests.test_live_ws import Reader, send
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from server.models import DotVote, GapAnswer
-from server.realtime import ws as ws_module
+from server.workshops import ws as ws_module
 from tests.live_helpers import csrf_of, join, room
 from tests.test_live_ws import Reader, send
 

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.admin import service as admin
-from server.auth.deps import AdminUser, DbSession
+from server.auth.deps import AdminUser
 from server.auth.service import list_users
+from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.web import Posted, fields, hx_target, redirect, render
 

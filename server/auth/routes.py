@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.auth.deps import SESSION_COOKIE, CurrentUser, DbSession, MaybeUser
+from server.auth.deps import SESSION_COOKIE, CurrentUser, MaybeUser
 from server.auth.service import demo_password_unchanged, do_change_own_password, do_login, do_logout
+from server.db import DbSession
 from server.demo_data import DEMO_EMAIL
 from server.errors import Invalid, RateLimited
 from server.web import Posted, fields, redirect, render, safe_next, secure_cookies

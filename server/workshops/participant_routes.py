@@ -16,8 +16,7 @@ from server.activities.gaps import service as gaps
 from server.activities.gaps.tally import ELEMENTS
 from server.activities.ranking import service as ranking
 from server.activities.values import an_id
-from server.auth.deps import ReadSession
-from server.db import read_in_thread
+from server.db import ReadSession, read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.activities.kinds import KINDS
-from server.auth.deps import CurrentUser, DbSession
+from server.auth.deps import CurrentUser
+from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.i18n import LOCALE_NAMES, LOCALES
 from server.models import Attendance

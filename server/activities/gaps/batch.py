@@ -31,7 +31,7 @@ from server.db import (
 from server.errors import Invalid
 from server.i18n import N_
 from server.models import GapAnswer, Participant, Receipt, utcnow
-from server.realtime.writer import Outcome
+from server.writer import Outcome
 
 _RECEIPTS, _ANSWERS, _PARTICIPANTS = Receipt.__table__, GapAnswer.__table__, Participant.__table__
 _SLOT = ("participant_id", "activity_id", "gap_id", "question")
@@ -71,7 +71,7 @@ def warm(session: Session) -> None:
 
 
 class Rating:
-    """One rating a phone sent; the writer batches these (see ``server.realtime.writer``)."""
+    """One rating a phone sent; the writer batches these (see ``server.writer``)."""
 
     __slots__ = ("activity_id", "gap_id", "key", "participant_id", "question", "raw", "seq", "tallies")
 

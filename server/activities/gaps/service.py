@@ -1,7 +1,7 @@
 """Use cases of the gap activity: rating and dot voting.
 
 The same functions serve the websocket, htmx and a plain form post. They run inside the
-single writer's batches (``server.realtime.writer``): ``do_*`` only flush, and the live
+single writer's batches (``server.writer``): ``do_*`` only flush, and the live
 tally is updated after commit. Writes carry the phone's idempotency key: a key seen
 before is acknowledged again and changes nothing.
 """

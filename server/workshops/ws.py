@@ -26,8 +26,8 @@ from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
-from server.realtime import messages
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.workshops import messages
 from server.workshops.participants import access_participant, cookie_name
 from server.workshops.service import access_workshop
 
