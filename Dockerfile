@@ -22,7 +22,8 @@ RUN groupadd --system minka \
 # editable install.
 WORKDIR /app
 COPY . /app
-RUN pip install --no-cache-dir --root-user-action=ignore -e .
+# The versions are the pinned set the tests ran with (requirements.lock, see scripts/lock).
+RUN pip install --no-cache-dir --root-user-action=ignore -c requirements.lock -e .
 
 VOLUME ["/data"]
 USER minka

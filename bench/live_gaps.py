@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/live_gaps.py --phones 2000 --rate 2000 --seconds 20
     .venv/bin/python bench/live_gaps.py --phones 200 --rate 200 --seconds 5     # quick
+    .venv/bin/python bench/live_gaps.py --phones 300 --rate 300 --seconds 10 --garbage 1
 
 What it does (see bench/README.md and docs/performance.md):
 
@@ -21,6 +22,13 @@ What it does (see bench/README.md and docs/performance.md):
    the last acknowledgement every phone had the results fragment of the final tally; the
    expected fragment is rendered here, with the server's own renderer, from the database.
 4. It prints the figures (and writes them as JSON with --json).
+
+With ``--garbage N``, N more participants connect and, while the honest phones vote,
+each sends garbage at the server's rate limit (20 messages a second): binary frames,
+ids over 2**63, deep nesting, NaN and Infinity, lax values (3.5, true, "3"), frames
+over the size limit, unknown types. The honest phones' figures are the ones printed;
+the garbage's replies (errors, refusals, anything accepted) and dropped garbage
+connections are counted apart.
 
 The client shares the machine with the server (on a 2-core box it needs a good part of
 one core at 2,000 phones): its own CPU time and event-loop lag are reported next to the
@@ -382,7 +390,7 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
 
 
 async def connect_phone(
-    phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats, readers: list
+    phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats, readers: list, reader=None
 ) -> None:
     phone.hello = asyncio.get_running_loop().create_future()
     phone.ws = await websockets.connect(
@@ -395,7 +403,7 @@ async def connect_phone(
         max_size=2**22,
         max_queue=None,
     )
-    readers.append(asyncio.create_task(read_phone(phone, stats)))
+    readers.append(asyncio.create_task(reader(phone) if reader else read_phone(phone, stats)))
     await phone.ws.send(json.dumps({"t": "hello", "a": activity_id}))
     # The server answers hello with the current texts (stage, results), then "mine". Wait
     # for "mine": a phone that got no stage before it is counted, not waited for forever.
@@ -446,6 +454,91 @@ async def send_answers(
         due += interval
 
 
+GARBAGE_RATE = 20  # the server's limit per socket (server.workshops.ws.MESSAGES_PER_SECOND)
+HUGE = 2**70
+
+
+def garbage_frames(room: Room) -> list:
+    """What a misbehaving participant sends: everything the server must refuse alone."""
+    gap = room.gap_ids[0]
+
+    def rating(**fields) -> str:
+        message = {"t": "answer", "k": secrets.token_hex(8), "a": room.activity_id, "g": gap, "q": "seriousness"}
+        return json.dumps({**message, "v": 3, **fields})
+
+    return [
+        lambda: b"\x00\x01 binary frame",
+        lambda: rating(a=HUGE),
+        lambda: rating(g=HUGE),
+        lambda: rating(v=HUGE),
+        lambda: rating(v=3.5),
+        lambda: rating(v=True),
+        lambda: rating(v="3"),
+        lambda: rating(s=HUGE),
+        lambda: rating(v=[HUGE]),
+        lambda: rating(k=None),
+        lambda: rating().replace('"v": 3', '"v": NaN'),
+        lambda: rating().replace('"v": 3', '"v": Infinity'),
+        lambda: "[" * 2000 + "]" * 2000,
+        lambda: '{"t": ' * 600 + "1" + "}" * 600,
+        lambda: json.dumps({"t": "dots", "k": secrets.token_hex(8), "a": room.activity_id, "g": gap, "v": 2.5}),
+        lambda: json.dumps({"t": "rank", "k": secrets.token_hex(8), "a": room.activity_id, "order": [HUGE, -1]}),
+        lambda: json.dumps({"t": "mine", "a": HUGE}),
+        lambda: json.dumps({"t": "nothing"}),
+        lambda: "not json {",
+        lambda: "x" * 5000,
+    ]
+
+
+@dataclass
+class Garbage:
+    sent: int = 0
+    replies: dict[str, int] = field(default_factory=dict)  # "error: ...", "refused: ...", "accepted"
+    send_errors: int = 0
+    closed: int = 0
+
+
+async def read_garbage(phone: Phone, garbage: Garbage) -> None:
+    try:
+        async for message in phone.ws:
+            data = json.loads(message)
+            kind = data.get("t")
+            if kind == "mine" and phone.hello is not None and not phone.hello.done():
+                phone.hello.set_result(time.perf_counter())
+            elif kind == "error":
+                name = f"error: {data.get('error')}"
+            elif kind == "ack":
+                name = "accepted" if data.get("ok") else f"refused: {data.get('error')}"
+            else:
+                continue
+            if kind != "mine":
+                garbage.replies[name] = garbage.replies.get(name, 0) + 1
+    except ConnectionClosed as exc:
+        phone.errors.append(f"closed: {exc}")
+        garbage.closed += 1
+    finally:
+        if phone.hello is not None and not phone.hello.done():
+            phone.hello.set_exception(ConnectionError(phone.errors[-1] if phone.errors else "closed"))
+
+
+async def send_garbage(phone: Phone, start: float, end: float, room: Room, garbage: Garbage) -> None:
+    loop = asyncio.get_running_loop()
+    rng = random.Random(-phone.index)
+    frames = garbage_frames(room)
+    due = start + rng.random() / GARBAGE_RATE
+    while due < end:
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            await phone.ws.send(rng.choice(frames)())
+        except ConnectionClosed:
+            garbage.send_errors += 1
+            return
+        garbage.sent += 1
+        due += 1 / GARBAGE_RATE
+
+
 async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> dict:
     from server.workshops.participants import cookie_name
 
@@ -456,7 +549,9 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
     origin = f"http://127.0.0.1:{port}"
     cookie = cookie_name(room.workshop_id)
     stats = Stats()
-    phones = [Phone(i, token) for i, token in enumerate(room.tokens)]
+    honest = len(room.tokens) - args.garbage
+    phones = [Phone(i, token) for i, token in enumerate(room.tokens[:honest])]
+    garbage, garbage_phones = Garbage(), [Phone(honest + i, t) for i, t in enumerate(room.tokens[honest:])]
     readers: list[asyncio.Task] = []
     report: dict = {}
 
@@ -480,6 +575,10 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
                 connect_failures[name] = connect_failures.get(name, 0) + 1
             else:
                 connected.append(phone)
+    for phone in garbage_phones:
+        await connect_phone(
+            phone, url, origin, cookie, room.activity_id, stats, readers, lambda p: read_garbage(p, garbage)
+        )
     report["connect_seconds"] = round(time.perf_counter() - started, 2)
     report["connect_failures"] = connect_failures
     await asyncio.sleep(1.0)  # hub ticks for the presence counts settle
@@ -516,6 +615,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         asyncio.create_task(send_answers(p, i / args.rate, interval, vote_start, vote_end, room, stats))
         for i, p in enumerate(connected)
     ]
+    senders += [asyncio.create_task(send_garbage(p, vote_start, vote_end, room, garbage)) for p in garbage_phones]
     await asyncio.gather(*senders)
     sent_done = time.perf_counter()
     deadline = sent_done + args.ack_timeout
@@ -571,6 +671,19 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         f"acks {stats.acked}/{stats.sent}: p50 {report['ack_p50_ms']} ms, p99 {report['ack_p99_ms']} ms, "
         f"max {report['ack_max_ms']} ms; {report['votes_per_second']} votes/s"
     )
+    if garbage_phones:
+        await asyncio.sleep(0.5)  # the last garbage's replies
+        report.update(
+            garbage_phones=len(garbage_phones),
+            garbage_sent=garbage.sent,
+            garbage_replies=dict(sorted(garbage.replies.items(), key=lambda kv: -kv[1])),
+            garbage_accepted=garbage.replies.get("accepted", 0),
+            garbage_connections_dropped=garbage.closed + garbage.send_errors,
+        )
+        log(
+            f"garbage: {garbage.sent} sent by {len(garbage_phones)} phones, {report['garbage_accepted']} accepted, "
+            f"{report['garbage_connections_dropped']} connections dropped"
+        )
 
     # Final tally ----------------------------------------------------------------------
     # Every vote marks the results dirty before it is acknowledged, so the first hub tick
@@ -724,9 +837,13 @@ def print_report(report: dict) -> None:
         ("results messages per phone per second in vote", "results_per_phone_per_second"),
         ("results messages received / bytes each", ("results_messages_received", "results_message_bytes")),
         ("phones that got no stage in answer to hello", "phones_without_stage_at_hello"),
+        ("garbage phones / messages sent", ("garbage_phones", "garbage_sent")),
+        ("garbage accepted / connections dropped", ("garbage_accepted", "garbage_connections_dropped")),
     ]
     print()
     for label, key in rows:
+        if isinstance(key, tuple) and key[0].startswith("garbage") and key[0] not in report:
+            continue  # no --garbage
         if key is None:
             value = f"{report.get('server_rss_idle_kib')} / {report.get('server_rss_connected_kib')}"
         elif isinstance(key, tuple):
@@ -734,7 +851,7 @@ def print_report(report: dict) -> None:
         else:
             value = report.get(key)
         print(f"  {label:<48} {value}")
-    for key in ("connect_failures", "rejections", "server_error_messages", "stale_example"):
+    for key in ("connect_failures", "rejections", "server_error_messages", "garbage_replies", "stale_example"):
         if report.get(key):
             print(f"  {key:<48} {report[key]}")
     print()
@@ -767,9 +884,16 @@ def main() -> int:
         action="store_false",
         help="with --py-spy: sample every running thread, not only the one holding the GIL",
     )
+    parser.add_argument(
+        "--garbage",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"N more participants send malformed, overflowing and lax messages at {GARBAGE_RATE}/s each",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     args = parser.parse_args()
-    if args.phones < 1 or args.rate <= 0 or args.seconds <= 0:
+    if args.phones < 1 or args.rate <= 0 or args.seconds <= 0 or args.garbage < 0:
         parser.error("--phones, --rate and --seconds must be positive")
     if args.rate / args.phones > 15:
         parser.error("more than 15 answers per phone per second: the server allows 20 messages a second per socket")
@@ -785,6 +909,7 @@ def main() -> int:
     report: dict = {
         "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "phones": args.phones,
+        "garbage": args.garbage,
         "rate": args.rate,
         "seconds": args.seconds,
         "server": args.server,
@@ -792,7 +917,7 @@ def main() -> int:
     }
     try:
         started = time.perf_counter()
-        room = prepare(db_path, args.phones)
+        room = prepare(db_path, args.phones + args.garbage)
         log(
             f"database ready in {time.perf_counter() - started:.1f} s: workshop {room.workshop_id}, "
             f"activity {room.activity_id}, {len(room.gap_ids)} gaps, {len(room.tokens)} participants"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from server import ROOT
 from server.activities.gaps import batch as rating_batch
@@ -52,17 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
     app.add_middleware(GZipMiddleware, minimum_size=800)
+    if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
+        app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
-    from server.realtime.ws import router as ws_router
     from server.results.routes import router as results_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
+    from server.workshops.ws import router as ws_router
 
     protected = [Depends(csrf_protect)]
     routers = (
@@ -86,8 +90,8 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
     from server.activities.live import LiveTallies
     from server.realtime.hub import Hub
-    from server.realtime.writer import Writer
     from server.workshops.screens import ScreenRenderer
+    from server.writer import Writer
 
     backend = None
     if settings.redis_url:
@@ -95,20 +99,23 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
 
         backend = RedisBackend(settings.redis_url)
     app.state.hub = hub = Hub(
-        backend=backend, interval=settings.broadcast_interval, phone_interval=settings.phone_results_interval
+        backend=backend,
+        interval=settings.broadcast_interval,
+        phone_interval=settings.phone_results_interval,
+        recheck_interval=settings.screen_recheck_interval,
     )
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.writer.warmups.append(rating_batch.warm)
     app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
-    # The address participants open: the setting, else the one the console was opened at.
-    app.state.public_base = settings.base_url
+    # The join address on pushed screens: the setting, else none (each projector page
+    # fills in the address it was itself opened at; never one another request chose).
     hub.renderer = ScreenRenderer(
         app.state.templates,
         app.state.db,
         tallies,
         hub,
         settings.min_group_size,
-        join_base=lambda: app.state.public_base or "",
+        join_base=lambda: settings.base_url or "",
     )
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
@@ -118,13 +125,31 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     )
 
 
+class AllowedHosts(TrustedHostMiddleware):
+    """``MINKA_ALLOWED_HOSTS``: a request naming another Host gets 400. The health check
+    is exempt (a container's probe asks 127.0.0.1)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def _meta_router() -> APIRouter:
     router = APIRouter()
 
+    # The health check has worker threads of its own: a hall's requests queueing for the
+    # shared ones must not make a load balancer think the server is down.
+    health_threads = anyio.CapacityLimiter(2)
+
     @router.get("/healthz", include_in_schema=False)
-    def healthz(request: Request) -> Response:
-        with request.app.state.db.reader.connect() as conn:
-            conn.execute(text("SELECT 1"))
+    async def healthz(request: Request) -> Response:
+        def check() -> None:
+            with request.app.state.db.reader.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        await anyio.to_thread.run_sync(check, limiter=health_threads)
         return PlainTextResponse("ok")
 
     @router.get("/lang/{code}", name="set_language")
@@ -171,6 +196,14 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
             "form-action 'self'",
         )
+        response.headers.setdefault(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), accelerometer=(), gyroscope=(), "
+            "magnetometer=(), display-capture=()",
+        )
+        if request.state.user is not None:
+            # A facilitator's pages and exports: kept in no cache, shared or the browser's own.
+            response.headers.setdefault("Cache-Control", "no-store")  # (the QR image keeps its own)
         response.headers["Content-Language"] = locale
         response.headers.setdefault("Vary", "Cookie, Accept-Language")
         return response

@@ -8,6 +8,7 @@ services are printed in English and end the command with exit status 1.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,42 @@ def writing(settings: Settings, *, upgrade: bool = True) -> Iterator[Session]:
 # Serving ---------------------------------------------------------------------------
 
 
+# The largest websocket frame uvicorn reads: what a phone's largest message needs (the
+# endpoint's own limit, MAX_MESSAGE in workshops/messages.py). A larger frame is refused (close
+# code 1009) before it is read whole.
+WS_MAX_BYTES = 4096
+
+
+def uvicorn_options(settings: Settings, host: str, port: int, *, reload: bool = False) -> dict:
+    """The keyword arguments ``minka serve`` gives ``uvicorn.run`` (and ``uvicorn.Config``)."""
+    proxies = (settings.forwarded_allow_ips or "").strip()
+    return {
+        "app": "server.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "reload": reload,
+        "reload_dirs": [str(ROOT / "server")] if reload else None,
+        # X-Forwarded-For/-Proto are believed only from the proxies named in
+        # MINKA_FORWARDED_ALLOW_IPS; by default from no one (uvicorn's own default trusts
+        # 127.0.0.1, so anyone behind a local proxy could pick their address for rate limits).
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        # One websocket per phone: without compression each costs ~31 KiB instead of ~3x that.
+        "ws": "websockets-sansio",
+        "ws_per_message_deflate": False,
+        "ws_max_size": WS_MAX_BYTES,
+    }
+
+
+def _every_interface(host: str) -> bool:
+    """0.0.0.0, :: or nothing: listening on every interface."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
@@ -77,28 +114,25 @@ def serve(
     with writing(settings) as session:
         ensure_reference_lists(session)
         login = demo_login(session)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = "127.0.0.1" if _every_interface(host) else host
     shown = f"[{shown}]" if ":" in shown else shown
     typer.echo(f"Minka: {settings.base_url or f'http://{shown}:{port}/'}")
     if login:
         typer.echo("Demo login: {} / {}".format(*login))
+        typer.secho(
+            "WARNING: the demo account still has its published password; anyone can log in with it. "
+            f"Change it (minka user passwd {login[0]}) or deactivate it before real use.",
+            err=True,
+            fg=typer.colors.RED,
+            bold=True,
+        )
     # The writer and hub threads share the GIL with the event loop; a shorter switch
     # interval (default 5 ms) keeps a batch of writes from holding up acknowledgements.
     sys.setswitchinterval(0.001)
     # With thousands of websockets, Python's full garbage collections took 100–330 ms each
     # and stalled every phone; collect less often (measured in bench/: p99 461 -> 178 ms).
     gc.set_threshold(100_000, 50, 1_000)
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        reload_dirs=[str(ROOT / "server")] if reload else None,
-        # One websocket per phone: without compression each costs ~31 KiB instead of ~3x that.
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-    )
+    uvicorn.run(**uvicorn_options(settings, host, port, reload=reload))
 
 
 @app.command()
@@ -112,7 +146,10 @@ def demo() -> None:
         typer.echo("Created: " + ", ".join(f"{what.replace('_', ' ')} {n}" for what, n in result.created.items()))
     else:
         typer.echo("The demo data is already loaded; nothing new was created.")
+    if result.demoted:
+        typer.echo("The demo account was an administrator with a published password; it is now a plain facilitator.")
     typer.echo("Demo login: {} / {}".format(*result.login))
+    typer.echo("It is a plain facilitator with a published password: change it before real use.")
 
 
 # Database ----------------------------------------------------------------------------

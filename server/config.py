@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_FILE = ".minka-secret"
+# The name of the file that keeps the secret, not a secret (bandit B105).
+SECRET_FILE = ".minka-secret"  # nosec B105
 
 
 class Settings(BaseSettings):
@@ -44,15 +45,48 @@ class Settings(BaseSettings):
         default=None,
         description="Force the Secure flag on cookies; by default set when served over HTTPS.",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names this server answers to (JSON list, '*.example.org' allowed); "
+        "a request with another Host header gets 400. Empty: any.",
+    )
     trusted_hosts: list[str] = Field(
         default_factory=list,
         description="Extra Origin hosts accepted for form posts and websockets (behind a proxy).",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxy addresses (comma-separated, or *) whose X-Forwarded-For/-Proto headers "
+        "minka serve believes; unset: none (proxy headers off).",
     )
     broadcast_interval: float = Field(
         default=0.25, description="Seconds between two live updates of results on screens and phones."
     )
     phone_results_interval: float = Field(
         default=0.5, description="Seconds between two live updates of revealed results on phones."
+    )
+    joins_per_minute: int = Field(
+        default=1200,
+        description="Joins accepted from one address each minute (a hall behind one Wi-Fi shares an "
+        "address: 1,200 a minute lets 500 phones in within 25 s).",
+    )
+    participants_per_address: int = Field(
+        default=2000,
+        description="Participants one address may create in one workshop in a day; raise it for a "
+        "larger hall behind one NAT.",
+    )
+    wrong_codes_per_minute: int = Field(
+        default=20,
+        description="Wrong join codes one address may try each minute, whichever way they come; "
+        "then every code from that address is refused until the minute ends.",
+    )
+    participant_writes_per_second: int = Field(
+        default=20, description="Answers one participant may send each second (websocket and form posts alike)."
+    )
+    screen_recheck_interval: float = Field(
+        default=60.0,
+        description="Seconds between two checks that an open console or projector may still watch "
+        "(an expired login); logout, unsharing and deactivation close it at once. 0: never.",
     )
     min_group_size: int = Field(
         default=5,

@@ -12,7 +12,10 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Annotated, TypeVar
 
+import anyio
+from fastapi import Depends, Request
 from sqlalchemy import and_, bindparam, event, func, or_, select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,7 +45,9 @@ class Database:
         if url.startswith("sqlite"):
             args = {"check_same_thread": False, "timeout": 30}
             self.writer = create_engine(url, connect_args=args)
-            self.reader = create_engine(url, connect_args=args)
+            # More connections than worker threads (40): a read never queues for one.
+            pool = {"pool_size": 20, "max_overflow": 40} if url not in ("sqlite://", "sqlite:///:memory:") else {}
+            self.reader = create_engine(url, connect_args=args, **pool)
             for engine in (self.writer, self.reader):
                 event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(self.writer, "begin", _sqlite_begin_immediate)
@@ -73,6 +78,21 @@ def _sqlite_begin_deferred(conn) -> None:
 def _sqlite_begin_immediate(conn) -> None:
     # Take the write lock at the start: no "database is locked" upgrade failures mid-request.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+T = TypeVar("T")
+
+
+async def read_in_thread(engine: Engine, load: Callable[[Session], T]) -> T:
+    """``load(session)`` on a short-lived read session in a worker thread, for async
+    routes: the event loop never waits on the database, and no connection is held while
+    the route then waits for something else (the single writer, say)."""
+
+    def run() -> T:
+        with Session(engine, expire_on_commit=False) as session:
+            return load(session)
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -259,3 +279,33 @@ def _insert_for(dialect: str):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+# The request's session (FastAPI dependencies).
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route succeeds.
+
+    Reads (GET, HEAD) use the reader engine. An error page or a form answered with
+    errors (status >= 400, see ``server.web.render``) rolls the transaction back.
+    """
+    db: Database = request.app.state.db
+    engine = db.reader if request.method in ("GET", "HEAD") else db.writer
+    with transaction(engine, {"hub": getattr(request.app.state, "hub", None)}) as session:
+        yield session
+        if getattr(request.state, "rollback", False):
+            session.rollback()
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session, for routes that hand their writes to the single writer: they
+    must not hold SQLite's write lock while they wait for it."""
+    with Session(request.app.state.db.reader, expire_on_commit=False) as session:
+        yield session
+
+
+# scope="function": the transaction commits when the route returns, before the response
+# is sent, so a browser that follows a redirect always finds what was saved.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]

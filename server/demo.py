@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, or_, select
 
-from server.auth.passwords import verify_password
-from server.auth.service import do_create_user
+from server.auth.service import demo_password_unchanged, do_create_user
 from server.defaults import ensure_reference_lists, method
 from server.demo_data import CHAINS, DEMO_EMAIL, DEMO_NAME, DEMO_PASSWORD, GAPS, WORKSHOPS, DemoWorkshop
 from server.models import Activity, User, ValueChain, WorkArea, Workshop
@@ -31,6 +30,7 @@ class DemoResult:
     chains: list[ValueChain] = field(default_factory=list)
     workshops: list[Workshop] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)  # what this run added, by table
+    demoted: bool = False  # an older demo account, an admin with the published password, was demoted
 
     @property
     def login(self) -> tuple[str, str]:
@@ -41,6 +41,13 @@ def load_demo(session: Session, today: dt.date | None = None) -> DemoResult:
     today = today or dt.date.today()
     created = ensure_reference_lists(session, fill_missing=True)
     result = DemoResult(user=_facilitator(session, created), created=created)
+    if result.user.is_admin and demo_password_unchanged(session):
+        # Older versions made the demo account an admin: with a published password, it
+        # must not be one.
+        result.user.is_admin = False
+        session.add(result.user)
+        session.flush()
+        result.demoted = True
     areas = {area.key: area for area in session.exec(select(WorkArea))}
     chains = {}
     for spec in method()["value_chains"]:
@@ -55,17 +62,14 @@ def load_demo(session: Session, today: dt.date | None = None) -> DemoResult:
 def demo_login(session: Session) -> tuple[str, str] | None:
     """The demo facilitator's e-mail and password, while the account exists, is active
     and still has the demo password."""
-    user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
-    if user is None or not user.is_active or not verify_password(user.password_hash, DEMO_PASSWORD):
-        return None
-    return DEMO_EMAIL, DEMO_PASSWORD
+    return (DEMO_EMAIL, DEMO_PASSWORD) if demo_password_unchanged(session) else None
 
 
 def _facilitator(session: Session, created: Counter) -> User:
     user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
     if user is None:
         data = {"email": DEMO_EMAIL, "name": DEMO_NAME, "password": DEMO_PASSWORD}
-        user = do_create_user(session, data, is_admin=True)
+        user = do_create_user(session, data)  # a plain facilitator: its password is published
         created["facilitators"] += 1
     return user
 

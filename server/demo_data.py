@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEMO_EMAIL = "demo@minka.local"
-DEMO_PASSWORD = "minka-demo"
+# Published on purpose (bandit B105); the login page and `minka serve` warn while unchanged.
+DEMO_PASSWORD = "minka-demo"  # nosec B105
 DEMO_NAME = "Demo facilitator"
 
 # Per value chain (method key): the product and a one-line description.

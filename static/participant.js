@@ -2,18 +2,40 @@
 // chosen. Without this script the page still works: every card is a plain form.
 // An answer shows "Saved" only after the server says it is committed. Unacknowledged
 // answers are kept (also across a reload) and sent again with the same key, which the
-// server counts once.
+// server counts once. Each answer carries this phone's sequence ("s", growing across
+// reloads): an answer sent again late never replaces one the phone sent after it; the
+// server says "superseded" and what it holds, which the phone then shows.
 (function () {
   "use strict";
   var root = document.getElementById("live");
   if (!root) return;
   document.documentElement.classList.add("js");
   var d = root.dataset, ws = null, delay = 1000, removed = false;
-  var store = "minka-pending-" + d.ws;
+  var store = "minka-pending-" + d.ws, seqStore = "minka-seq-" + d.ws, lastSeq = 0;
   var pending = {};
   try { pending = JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { pending = {}; }
 
   function keep() { try { localStorage.setItem(store, JSON.stringify(pending)); } catch (e) {} }
+  // The phone's order of its answers: the clock, never less than one more than the last
+  // (kept with the pending answers, shared by the page's tabs), nor than what the server holds.
+  function seenSeq(n) {
+    try { n = Math.max(n, +localStorage.getItem(seqStore) || 0); localStorage.setItem(seqStore, String(n)); } catch (e) {}
+    lastSeq = Math.max(lastSeq, n);
+  }
+  function nextSeq() {
+    var n = lastSeq + 1;
+    try { n = Math.max(n, (+localStorage.getItem(seqStore) || 0) + 1); } catch (e) {}
+    n = Math.max(n, Date.now());
+    seenSeq(n);
+    return n;
+  }
+  function slot(m) {
+    var pair = m.t === "pair" ? Math.min(m.x, m.y) + "-" + Math.max(m.x, m.y) : "";
+    return [m.t, m.a, m.g, m.q, pair].join("/");
+  }
+  function stillPending(msg) {
+    return Object.keys(pending).some(function (k) { return slot(pending[k]) === slot(msg); });
+  }
   function key() {
     var a = new Uint8Array(12); crypto.getRandomValues(a);
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
@@ -56,6 +78,7 @@
   }
 
   function send(msg) {
+    msg.s = nextSeq();
     pending[msg.k] = msg; keep();
     note(cardFor(msg), "is-saving", d.textSaving);
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return; }
@@ -66,6 +89,7 @@
   function post(msg) {
     var body = new FormData();
     body.append("activity", msg.a); body.append("key", msg.k);
+    if (msg.s) body.append("seq", msg.s);
     if (msg.t === "rank") { body.append("order", msg.order.join(",")); body.append("op", "save"); }
     else if (msg.t === "pair") { body.append("a", msg.x); body.append("b", msg.y); body.append("choice", msg.c); }
     else { body.append("gap", msg.g); }
@@ -78,8 +102,10 @@
                   headers: { "Accept": "application/json", "X-CSRF-Token": d.csrf } })
       .then(function (r) { return r.json(); })
       .then(function (r) {
+        if (r.retry) return;  // too many at once: still pending, sent again when the socket is back
         var a = (r.acks || [])[0] || {};
-        ack({ ok: r.ok, error: r.error, v: a.v, left: a.left }, msg.k);
+        a.ok = r.ok; a.error = r.error;
+        ack(a, msg.k);
       })
       .catch(function () { /* still pending: sent again when the socket is back */ });
   }
@@ -88,6 +114,18 @@
     var msg = pending[k || m.k];
     if (!msg) return;
     delete pending[k || m.k]; keep();
+    if (m.ok && m.superseded) {
+      // The phone sent a newer answer, stored already: show what is stored (unless a
+      // still newer one is on its way, or the ranking was changed since).
+      if (m.s) seenSeq(m.s);
+      if (!stillPending(msg)) {
+        if (msg.t === "answer" || msg.t === "dots") setAnswer(msg.g, msg.q || "dots", m.v);
+        if (msg.t === "rank" && !rankDirty && m.order) { order = m.order.slice(); drawRanking(); }
+        note(cardFor(msg), "is-saved", d.textSaved); dotsLeft(m.left);
+      }
+      progress();
+      return;
+    }
     if (m.ok) {
       if (msg.t === "rank" && msg.order.join() !== order.join()) {
         // Saved, but the list changed since: what is on screen is not what was saved.

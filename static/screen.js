@@ -32,6 +32,12 @@
     var el = id === root.id ? root : document.getElementById(id);
     if (!el) return;
     el.innerHTML = html;
+    // A pushed screen names no join address (unless the server has one set): show the
+    // one this page was opened at.
+    var empty = el.querySelectorAll("[data-join-address]");
+    for (var i = 0; i < empty.length; i++) {
+      if (!empty[i].textContent) empty[i].textContent = root.getAttribute("data-join-address") || location.host;
+    }
     if (window.htmx) window.htmx.process(el);
   }
 
@@ -51,9 +57,12 @@
         tick();
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       clearInterval(ping);
       ws = null;
+      // 4401: this login may no longer watch (logged out, unshared, deactivated). The
+      // page itself then asks to log in again or says the workshop is gone.
+      if (event.code === 4401) { location.reload(); return; }
       retry();
     };
   }

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
+import time
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 from sqlmodel import Session, SQLModel
@@ -185,6 +189,40 @@ def client_admin(app, users):
 def htmx(request) -> dict:
     """Headers for a page request, as a full page and as an htmx fragment."""
     return {"HX-Request": "true"} if request.param else {}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The base URL of the session's ``app``, served by uvicorn in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=5,
+    )
+    config.load()  # in the main thread: any warning is an error pytest reports
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            pytest.fail("the live server did not start")
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    assert not thread.is_alive(), "the live server did not stop"
 
 
 @pytest.fixture

@@ -727,3 +727,167 @@ def test_a_large_batch_and_its_retries_are_written_exactly(app, base):
     assert stored_answers(app, room.rating_id) == expected
     assert sum(receipts(app, p) for p in room.participants) == 144 + 12
     assert_tally_is_recount(app, room)
+
+
+# --- one participant cannot make others' votes fail (issue 8, hole 3) -------------------
+
+HUGE = 1180591620717411303424  # 2**70: overflows the database's integers
+
+
+def test_overflowing_ids_in_a_batch_are_refused_alone(app, base):
+    """Ids over 2**63 never reach the database: refused in the batch, the others stored."""
+    room = arrange(base, participants=3)
+    a, b, c = room.participants
+    tallies, g = app.state.tallies, base.gap_ids
+    works = [
+        Rating(tallies, a, room.rating_id, g[0], "seriousness", 5, key()),
+        Rating(tallies, b, HUGE, g[0], "seriousness", 3, key()),
+        Rating(tallies, b, room.rating_id, HUGE, "seriousness", 3, key()),
+        Rating(tallies, b, room.rating_id, -HUGE, "seriousness", 3, key()),
+        Rating(tallies, b, room.rating_id, g[1], "seriousness", HUGE, key()),
+        Rating(tallies, c, room.rating_id, g[2], "specialization", 2, key()),
+        Rating(tallies, c, room.rating_id, g[2], "segments", [HUGE], key()),
+    ]
+    outcomes = app.state.writer._write(works)
+    assert [type(o.error).__name__ for o in outcomes] == ["NoneType", *["Invalid"] * 4, "NoneType", "Invalid"]
+    assert stored_answers(app, room.rating_id) == {
+        (a, g[0], "seriousness"): 5,
+        (c, g[2], "specialization"): 2,
+    }
+    assert_tally_is_recount(app, room)
+
+
+def test_a_batch_that_fails_in_the_database_fails_only_its_bad_member(app, base, monkeypatch):
+    """Should a bad value slip past the checks (simulated here: the check lets anything
+    through), the database refuses it; the batch then writes its members one by one,
+    each in its own savepoint: the honest ones are stored and acknowledged."""
+    from server.activities.gaps import service
+
+    room = arrange(base, participants=3)
+    a, b, c = room.participants
+    tallies, g = app.state.tallies, base.gap_ids
+    checked = service.check_answer
+    monkeypatch.setattr(
+        service, "check_answer", lambda info, gap, q, raw: raw if raw == HUGE else checked(info, gap, q, raw)
+    )
+    honest = [Rating(tallies, p, room.rating_id, g[n], "seriousness", n + 2, key()) for n, p in enumerate((a, b, c))]
+    bad = Rating(tallies, b, room.rating_id, g[0], "seriousness", HUGE, key())
+    outcomes = app.state.writer._write([honest[0], bad, *honest[1:]])
+    assert [o.error is None for o in outcomes] == [True, False, True, True]
+    assert [o.value.value for o in (outcomes[0], *outcomes[2:])] == [2, 3, 4]
+    assert stored_answers(app, room.rating_id) == {(p, g[n], "seriousness"): n + 2 for n, p in enumerate((a, b, c))}
+    assert receipts(app, b) == 1  # the bad one left no receipt: its retry is not taken for a success
+    assert_tally_is_recount(app, room)
+
+
+def test_honest_phones_are_acknowledged_when_another_sends_an_overflowing_vote(app, base):
+    """Through the running writer, as the websocket submits: the honest votes queued with
+    the bad one are all acknowledged."""
+    room = arrange(base, participants=3)
+    a, b, c = room.participants
+    tallies, g = app.state.tallies, base.gap_ids
+    works = [
+        Rating(tallies, p, room.rating_id, g[n % 3], "seriousness", 1 + n % 5, key()) for n, p in enumerate([a, c] * 20)
+    ]
+    works.insert(7, Rating(tallies, b, HUGE, g[0], "seriousness", 3, key()))
+    works.insert(15, Rating(tallies, b, room.rating_id, g[0], "seriousness", HUGE, key()))
+    acks = submit_all(app, works)
+    assert [isinstance(x, BaseException) for x in acks].count(True) == 2
+    assert isinstance(acks[7], Invalid) and isinstance(acks[15], Invalid)
+    assert_tally_is_recount(app, room)
+
+
+def test_a_batch_whose_commit_fails_is_written_again_one_write_at_a_time(app, base):
+    """A write that makes the commit itself fail (as a deferred constraint would) takes
+    the whole transaction with it: the others are written again, each on its own."""
+    from sqlalchemy import event
+
+    room = arrange(base, participants=2)
+    a, b = room.participants
+    tallies, g = app.state.tallies, base.gap_ids
+
+    def poison(s):
+        def refuse_commit(_session):
+            raise RuntimeError("refused at commit")
+
+        event.listen(s, "before_commit", refuse_commit, once=True)
+
+    works = [
+        Rating(tallies, a, room.rating_id, g[0], "seriousness", 4, key()),
+        poison,
+        lambda s: do_answer(s, tallies, b, room.rating_id, g[1], "seriousness", 2, key()),
+    ]
+    outcomes = app.state.writer._write_apart(works)
+    assert [o.error is None for o in outcomes] == [True, False, True]
+    assert stored_answers(app, room.rating_id) == {(a, g[0], "seriousness"): 4, (b, g[1], "seriousness"): 2}
+    assert_tally_is_recount(app, room)
+
+
+# --- the phone's order of its answers (issue 8, hole 12; see also test_answer_order.py) ---
+
+
+def test_an_older_rating_never_replaces_a_newer_one_in_the_service(app, base):
+    room = arrange(base, participants=1)
+    (p,) = room.participants
+    g, tallies = base.gap_ids[0], app.state.tallies
+
+    def rate(value, seq, k=None):
+        return submit(app, lambda s: do_answer(s, tallies, p, room.rating_id, g, "seriousness", value, k or key(), seq))
+
+    newer, older = key(), key()
+    assert rate(2, 20, newer).value == 2  # committed just before the server died
+    late = rate(3, 10, older)  # the retry of the earlier answer, after the restart
+    assert late.superseded and late.value == 2 and late.seq == 20
+    assert rate(2, 20, newer).duplicate  # the retry of the later one
+    assert rate(3, 10, older).duplicate  # and of the earlier one: nothing changes
+    assert stored_answers(app, room.rating_id) == {(p, g, "seriousness"): 2}
+    assert not rate(4, 21).superseded  # a newer answer replaces it
+    assert not rate(5, None).superseded  # an answer without a sequence (a plain form) replaces anything
+    assert not rate(1, 5).superseded  # and what comes after it goes in the order it arrives
+    assert stored_answers(app, room.rating_id) == {(p, g, "seriousness"): 1}
+    assert_tally_is_recount(app, room)
+
+
+def test_the_batched_path_keeps_the_phones_order_within_and_across_batches(app, base):
+    room = arrange(base, participants=2)
+    a, b = room.participants
+    g, tallies = base.gap_ids, app.state.tallies
+    acks = submit_all(
+        app,
+        [
+            Rating(tallies, a, room.rating_id, g[0], "seriousness", 2, key(), 20),
+            Rating(tallies, a, room.rating_id, g[0], "seriousness", 3, key(), 10),  # older, after it
+            Rating(tallies, b, room.rating_id, g[0], "seriousness", 4, key(), 10),
+            Rating(tallies, b, room.rating_id, g[0], "seriousness", 5, key(), 30),  # newer, after it
+            Rating(tallies, b, room.rating_id, g[1], "segments", [base.segment_ids[0]], key(), 7),
+        ],
+    )
+    assert [x.superseded for x in acks] == [False, True, False, False, False]
+    assert acks[1].value == 2 and acks[1].seq == 20
+    later = submit_all(
+        app,
+        [
+            Rating(tallies, a, room.rating_id, g[0], "seriousness", 1, key(), 19),
+            Rating(tallies, b, room.rating_id, g[1], "segments", [], key(), 6),
+        ],
+    )
+    assert [x.superseded for x in later] == [True, True]
+    assert later[1].value == [base.segment_ids[0]]
+    stored = stored_answers(app, room.rating_id)
+    assert stored == {
+        (a, g[0], "seriousness"): 2,
+        (b, g[0], "seriousness"): 5,
+        (b, g[1], "segments"): frozenset({base.segment_ids[0]}),
+    }
+    assert_tally_is_recount(app, room)
+
+
+def test_dots_keep_the_phones_order(app, base, db):
+    room = arrange(base, participants=1, open_="dots")
+    (p,) = room.participants
+    g, tallies = base.gap_ids[0], app.state.tallies
+    assert submit(app, lambda s: do_dots(s, tallies, p, room.dots_id, g, 2, key(), 8)).dots_left == 3
+    late = submit(app, lambda s: do_dots(s, tallies, p, room.dots_id, g, 1, key(), 7))
+    assert late.superseded and late.value == 2 and late.dots_left == 3
+    assert [(d.gap_id, d.dots, d.seq) for d in db.exec(select(DotVote))] == [(g, 2, 8)]
+    assert_tally_is_recount(app, room)

@@ -165,7 +165,8 @@ def test_removed_participant_is_disconnected(app, db, users):
             with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
                 live.do_remove_participant(session, session.get(Workshop, r.workshop_id), pid, app.state.tallies)
             assert reader.until(lambda m: m["t"] in ("removed", "closed"), 3)["t"] == "removed"
-        assert phone.get(f"/p/{r.workshop_id}", follow_redirects=False).status_code == 303
+        page = phone.get(f"/p/{r.workshop_id}", follow_redirects=False, headers={"Accept-Language": "en"})
+        assert page.status_code == 403 and "The facilitator removed you from this workshop." in page.text
 
 
 def test_no_activity_answers_are_refused_after_close(app, db, users):

@@ -1,6 +1,7 @@
-"""Idempotency of the writes phones send, shared by every live activity.
+"""Idempotency and order of the writes phones send, shared by every live activity.
 
-Each write carries a key the phone made. ``seen`` tells a retry of a committed write (it is
+Each write carries a key the phone made, and may carry its sequence (the phone's own
+order of its answers, ``values.superseded``). ``seen`` tells a retry of a committed write (it is
 acknowledged again, even after the activity closed, and changes nothing); ``take`` records
 the key in the same transaction as the write, so a write and its receipt commit together.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from server.activities import values
 from server.db import insert_ignore
 from server.errors import Invalid
 from server.i18n import N_, Message
@@ -24,10 +26,18 @@ def refuse(message: str, **params) -> Invalid:
 
 
 def check_key(key: str) -> str:
-    key = (key or "").strip()
-    if not KEY_MIN <= len(key) <= KEY_MAX:
+    key = key.strip() if isinstance(key, str) else ""
+    if not (KEY_MIN <= len(key) <= KEY_MAX and key.isascii() and key.isprintable()):
         raise refuse(N_("Your phone sent an incomplete answer; please try again."))
     return key
+
+
+def check_sequence(raw) -> int | None:
+    """The phone's order of the write (``values.sequence``), or None when it sent none."""
+    try:
+        return values.sequence(raw)
+    except ValueError:
+        raise refuse(N_("Your phone sent an incomplete answer; please try again.")) from None
 
 
 _RECEIPTS = Receipt.__table__

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.admin import service as admin
-from server.auth.deps import AdminUser, DbSession
+from server.auth.deps import AdminUser
 from server.auth.service import list_users
+from server.db import DbSession
 from server.errors import Invalid, NotFound
-from server.web import form_data, hx_target, redirect, render
+from server.web import Posted, fields, hx_target, redirect, render
 
 router = APIRouter(prefix="/admin")
 
@@ -39,8 +40,8 @@ def admin_user_new(request: Request, user: AdminUser) -> Response:
 
 
 @router.post("/users/new", name="admin_user_create")
-async def admin_user_create(request: Request, session: DbSession, user: AdminUser) -> Response:
-    data = await form_data(request)
+def admin_user_create(request: Request, session: DbSession, user: AdminUser, form: Posted) -> Response:
+    data = fields(form)
     try:
         admin.do_create_account(session, data)
     except Invalid as exc:
@@ -57,9 +58,9 @@ def admin_user_edit(request: Request, session: DbSession, user: AdminUser, user_
 
 
 @router.post("/users/{user_id}/edit", name="admin_user_update")
-async def admin_user_update(request: Request, session: DbSession, user: AdminUser, user_id: int) -> Response:
+def admin_user_update(request: Request, session: DbSession, user: AdminUser, user_id: int, form: Posted) -> Response:
     account = admin.access_account(session, user_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         admin.do_update_account(session, user, account, data)
     except Invalid as exc:
@@ -135,8 +136,8 @@ def _show_list(request, session, kind) -> Response:
     return render(request, "admin/reference_list.html", ctx)
 
 
-async def _add(request, session, kind) -> Response:
-    data = await form_data(request)
+def _add(request, session, kind, form) -> Response:
+    data = fields(form)
     try:
         admin.do_add_entry(session, kind, data)
     except Invalid as exc:
@@ -150,9 +151,9 @@ def _edit(request, session, kind, entry_id: int) -> Response:
     return render(request, "admin/reference_form.html", ctx)
 
 
-async def _update(request, session, kind, entry_id: int) -> Response:
+def _update(request, session, kind, entry_id: int, form) -> Response:
     entry = admin.access_entry(session, kind, entry_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         admin.do_update_entry(session, kind, entry, data)
     except Invalid as exc:
@@ -184,8 +185,8 @@ def admin_groups(request: Request, session: DbSession, user: AdminUser) -> Respo
 
 
 @router.post("/groups", name="admin_group_add")
-async def admin_group_add(request: Request, session: DbSession, user: AdminUser) -> Response:
-    return await _add(request, session, admin.GROUPS)
+def admin_group_add(request: Request, session: DbSession, user: AdminUser, form: Posted) -> Response:
+    return _add(request, session, admin.GROUPS, form)
 
 
 @router.get("/groups/{group_id}/edit", name="admin_group_edit")
@@ -194,8 +195,8 @@ def admin_group_edit(request: Request, session: DbSession, user: AdminUser, grou
 
 
 @router.post("/groups/{group_id}/edit", name="admin_group_update")
-async def admin_group_update(request: Request, session: DbSession, user: AdminUser, group_id: int) -> Response:
-    return await _update(request, session, admin.GROUPS, group_id)
+def admin_group_update(request: Request, session: DbSession, user: AdminUser, group_id: int, form: Posted) -> Response:
+    return _update(request, session, admin.GROUPS, group_id, form)
 
 
 @router.post("/groups/{group_id}/{action}", name="admin_group_action")
@@ -209,8 +210,8 @@ def admin_work_areas(request: Request, session: DbSession, user: AdminUser) -> R
 
 
 @router.post("/work-areas", name="admin_work_area_add")
-async def admin_work_area_add(request: Request, session: DbSession, user: AdminUser) -> Response:
-    return await _add(request, session, admin.WORK_AREAS)
+def admin_work_area_add(request: Request, session: DbSession, user: AdminUser, form: Posted) -> Response:
+    return _add(request, session, admin.WORK_AREAS, form)
 
 
 @router.get("/work-areas/{area_id}/edit", name="admin_work_area_edit")
@@ -219,8 +220,10 @@ def admin_work_area_edit(request: Request, session: DbSession, user: AdminUser, 
 
 
 @router.post("/work-areas/{area_id}/edit", name="admin_work_area_update")
-async def admin_work_area_update(request: Request, session: DbSession, user: AdminUser, area_id: int) -> Response:
-    return await _update(request, session, admin.WORK_AREAS, area_id)
+def admin_work_area_update(
+    request: Request, session: DbSession, user: AdminUser, area_id: int, form: Posted
+) -> Response:
+    return _update(request, session, admin.WORK_AREAS, area_id, form)
 
 
 @router.post("/work-areas/{area_id}/{action}", name="admin_work_area_action")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session
 
 from server.auth import csrf
 from server.auth.service import access_admin, access_login
-from server.db import Database, transaction
+from server.db import DbSession
 from server.errors import Forbidden
 from server.models import User
 
@@ -19,33 +17,6 @@ SESSION_COOKIE = "minka_session"
 
 class LoginRequired(Exception):
     """Raised for anonymous requests to facilitator pages; answered with a redirect to login."""
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route succeeds.
-
-    Reads (GET, HEAD) use the reader engine. An error page or a form answered with
-    errors (status >= 400, see ``server.web.render``) rolls the transaction back.
-    """
-    db: Database = request.app.state.db
-    engine = db.reader if request.method in ("GET", "HEAD") else db.writer
-    with transaction(engine, {"hub": getattr(request.app.state, "hub", None)}) as session:
-        yield session
-        if getattr(request.state, "rollback", False):
-            session.rollback()
-
-
-def get_read_session(request: Request) -> Iterator[Session]:
-    """A read-only session, for routes that hand their writes to the single writer: they
-    must not hold SQLite's write lock while they wait for it."""
-    with Session(request.app.state.db.reader, expire_on_commit=False) as session:
-        yield session
-
-
-# scope="function": the transaction commits when the route returns, before the response
-# is sent, so a browser that follows a redirect always finds what was saved.
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
-ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def optional_user(request: Request, session: DbSession) -> User | None:

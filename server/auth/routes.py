@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.auth.deps import SESSION_COOKIE, CurrentUser, DbSession, MaybeUser
-from server.auth.service import do_change_own_password, do_login, do_logout
+from server.auth.deps import SESSION_COOKIE, CurrentUser, MaybeUser
+from server.auth.service import demo_password_unchanged, do_change_own_password, do_login, do_logout
+from server.db import DbSession
+from server.demo_data import DEMO_EMAIL
 from server.errors import Invalid, RateLimited
-from server.web import redirect, render, safe_next, secure_cookies
+from server.web import Posted, fields, redirect, render, safe_next, secure_cookies
 
 router = APIRouter()
 
@@ -18,17 +20,22 @@ def home(request: Request, user: MaybeUser) -> Response:
     return render(request, "auth/home.html")
 
 
+def _login_page(request: Request, session, context: dict, status_code: int = 200) -> Response:
+    """The login form; it warns while the demo account keeps its published password."""
+    context = {**context, "demo_exposed": DEMO_EMAIL if demo_password_unchanged(session) else None}
+    return render(request, "auth/login.html", context, status_code=status_code)
+
+
 @router.get("/login", name="login_form")
-def login_form(request: Request, user: MaybeUser, next: str = "") -> Response:
+def login_form(request: Request, session: DbSession, user: MaybeUser, next: str = "") -> Response:
     if user is not None:
         return redirect(request, safe_next(next, str(request.url_for("chain_list"))))
-    return render(request, "auth/login.html", {"next": safe_next(next, "")})
+    return _login_page(request, session, {"next": safe_next(next, "")})
 
 
 @router.post("/login", name="login")
-async def login(request: Request, session: DbSession) -> Response:
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
+def login(request: Request, session: DbSession, form: Posted) -> Response:
+    data = fields(form)
     next_url = safe_next(data.get("next"), str(request.url_for("chain_list")))
     limiter = request.app.state.ratelimiter
     limit = request.app.state.settings.login_attempts_per_minute
@@ -46,11 +53,8 @@ async def login(request: Request, session: DbSession) -> Response:
             user_agent=request.headers.get("user-agent", ""),
         )
     except Invalid as exc:
-        return render(
-            request,
-            "auth/login.html",
-            {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")},
-            status_code=422,
+        return _login_page(
+            request, session, {"errors": exc.errors, "form": {"email": email}, "next": data.get("next", "")}, 422
         )
     response = redirect(request, next_url)
     response.set_cookie(
@@ -78,8 +82,7 @@ def password_form(request: Request, user: CurrentUser) -> Response:
 
 
 @router.post("/account/password", name="password_change")
-async def password_change(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    form = await request.form()
+def password_change(request: Request, session: DbSession, user: CurrentUser, form: Posted) -> Response:
     try:
         do_change_own_password(session, user, str(form.get("current_password", "")), str(form.get("password", "")))
     except Invalid as exc:

@@ -14,6 +14,8 @@ from datetime import timedelta
 from sqlmodel import Session, col, delete, select
 
 from server.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from server.db import after_commit
+from server.demo_data import DEMO_EMAIL, DEMO_PASSWORD
 from server.errors import Forbidden, Invalid, clean_text
 from server.i18n import N_, Message
 from server.models import LoginSession, User, utcnow
@@ -60,13 +62,27 @@ def do_login(session: Session, email: str, password: str, *, days: int, user_age
     return user, token
 
 
+def recheck_screens(session: Session, user_id: int) -> None:
+    """Once this transaction commits, the user's open console and projector screens check
+    their access again (in every process) and close when it is gone."""
+    hub = session.info.get("hub")
+    if hub is not None:
+        after_commit(session, lambda: hub.recheck_user(user_id))
+
+
 def do_logout(session: Session, token: str | None) -> None:
-    if token:
-        session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == token_hash(token)))
+    if not token or len(token) > 100:
+        return
+    row = session.get(LoginSession, token_hash(token))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+        recheck_screens(session, row.user_id)
 
 
 def do_logout_everywhere(session: Session, user: User) -> None:
     session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    recheck_screens(session, user.id)
 
 
 def check_password(password: str, errors: dict, field: str = "password") -> None:
@@ -116,6 +132,8 @@ def do_update_user(session: Session, actor: User, user: User, data: dict) -> Use
     if user.id == actor.id and (not is_admin or not is_active):
         raise Invalid({"__all__": Message(N_("You cannot remove your own admin role or account."))})
     user.name, user.email = clean["name"], clean["email"]
+    if user.is_admin and not is_admin:  # no longer sees every chain
+        recheck_screens(session, user.id)
     user.is_admin, user.is_active = is_admin, is_active
     if clean["password"]:
         user.password_hash = hash_password(clean["password"])
@@ -142,6 +160,24 @@ def do_change_own_password(session: Session, user: User, current: str, new: str)
     if not verify_password(user.password_hash, current):
         raise Invalid({"current_password": Message(N_("Wrong password."))})
     do_set_password(session, user, new)
+
+
+# The demo account's password hash -> whether it is the published password: verified once
+# per hash (argon2 costs ~0.1 s; the login page asks on every view).
+_demo_checked: dict[str, bool] = {}
+
+
+def demo_password_unchanged(session: Session) -> bool:
+    """True while the demo account exists, is active and still has its published password."""
+    user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+    if user is None or not user.is_active or not user.password_hash:
+        return False
+    known = _demo_checked.get(user.password_hash)
+    if known is None:
+        known = verify_password(user.password_hash, DEMO_PASSWORD)
+        _demo_checked.clear()
+        _demo_checked[user.password_hash] = known
+    return known
 
 
 def access_admin(user: User) -> User:

@@ -1,7 +1,9 @@
 """What participants answered in live activities.
 
 One row per participant, activity, item and question, enforced by a unique constraint:
-a changed answer replaces the row (the latest counts). ``Receipt`` holds the
+a changed answer replaces the row (the latest counts). ``seq`` is the phone's own order
+of the stored answer (None for a form posted without JavaScript): an answer the phone
+sent earlier never replaces it (``activities.values.superseded``). ``Receipt`` holds the
 idempotency key of every write a phone sent, so a retry never counts twice.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.models.base import utcnow
@@ -29,6 +31,7 @@ class GapAnswer(SQLModel, table=True):
     question: str = Field(max_length=20)
     value: int | None = None
     segments: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seq: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -43,6 +46,7 @@ class DotVote(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE")
     gap_id: int = Field(foreign_key="gap.id")
     dots: int = 0
+    seq: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -65,6 +69,7 @@ class RankingBallot(SQLModel, table=True):
     activity_id: int = Field(foreign_key="activity.id", index=True, ondelete="CASCADE")
     participant_id: int = Field(foreign_key="participant.id", ondelete="CASCADE")
     ranking: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seq: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -81,4 +86,5 @@ class PairwiseAnswer(SQLModel, table=True):
     item_a: int = Field(foreign_key="action_line.id")
     item_b: int = Field(foreign_key="action_line.id")
     choice: str = Field(max_length=4)
+    seq: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: dt.datetime = Field(default_factory=utcnow)

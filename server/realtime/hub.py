@@ -9,6 +9,12 @@ builds a backlog.
 
 With Redis, the dirty marks of each tick are published so that every process renders
 for its own connections; without it, the hub is local to the process.
+
+Screens (console, projector) are checked again while they stay open: a connection made
+with a ``recheck`` is asked whether it may still watch when its user's access changed
+(:meth:`Hub.recheck_user`: logout, unshare, deactivation; published to every process
+like the dirty marks) and every ``recheck_interval`` seconds (an expired login), and is
+closed when it may not.
 """
 
 from __future__ import annotations
@@ -46,12 +52,18 @@ class Connection:
         audience: str,
         participant_id: int | None = None,
         close: Callable[[], Awaitable[None]] | None = None,
+        *,
+        user_id: int | None = None,
+        recheck: Callable[[], Awaitable[bool]] | None = None,
     ):
         self.send = send
         self.close = close
         self.workshop_id = workshop_id
         self.audience = audience
         self.participant_id = participant_id
+        # A facilitator's screen: whose it is, and how to ask whether it may still watch.
+        self.user_id = user_id
+        self.recheck = recheck
         self.loop: asyncio.AbstractEventLoop | None = None
         self._latest: dict[str, str] = {}
         self._ticks: dict[str, int] = {}
@@ -75,6 +87,24 @@ class Connection:
         """Messages that must all arrive, in order (acknowledgements, own answers)."""
         self._queue.append(text)
         self._wake.set()
+
+    def end(self) -> None:
+        """Close from the server, after what is queued (in the connection's own loop)."""
+        self.closed_by_server = True
+        self._wake.set()
+
+    async def verify(self) -> None:
+        """Ask again whether this screen may stay; close it when not, or when the check
+        fails (the screen reconnects, and is checked again at connect)."""
+        if self.recheck is None or self.closed:
+            return
+        try:
+            allowed = await self.recheck()
+        except Exception:
+            log.exception("screen access check failed")
+            allowed = False
+        if not allowed:
+            self.end()
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -109,10 +139,20 @@ class Connection:
 
 class Hub:
     def __init__(
-        self, renderer: Renderer | None = None, *, interval: float = 0.25, phone_interval: float = 0.5, backend=None
+        self,
+        renderer: Renderer | None = None,
+        *,
+        interval: float = 0.25,
+        phone_interval: float = 0.5,
+        recheck_interval: float = 60.0,
+        backend=None,
     ):
         self.renderer = renderer
         self.interval = interval
+        # Every screen's access is checked again this often (0: never), e.g. expired logins.
+        self.recheck_interval = recheck_interval
+        self._rechecked_at = time.monotonic()
+        self._recheck_users: set[int] = set()  # users whose access changed, until the next tick
         # Phones get live results at most this often (screens every tick): half the
         # fan-out of a large room, and less mobile data, for a delay nobody notices.
         self.phone_interval = phone_interval
@@ -140,7 +180,7 @@ class Hub:
         if self._thread is None:
             self._stop.clear()
             if self.backend is not None:
-                self.backend.start(self._remote_dirty)
+                self.backend.start(self._remote_dirty, self._recheck)
             self._thread = threading.Thread(target=self._tick_forever, name="minka-hub", daemon=True)
             self._thread.start()
 
@@ -206,6 +246,31 @@ class Hub:
         with self._lock:
             self._dirty[workshop_id].update(topics)
 
+    # Screens' access ------------------------------------------------------------------
+
+    def recheck_user(self, user_id: int) -> None:
+        """This user's access changed (logout, unshare, deactivation): check their open
+        screens again, in every process, at the next tick. Safe from any thread."""
+        with self._lock:
+            self._recheck_users.add(user_id)
+
+    def _recheck(self, user_ids) -> None:
+        """Have each screen of these users (``None``: every screen) check its access in its
+        own event loop; those that may no longer watch are closed."""
+        with self._lock:
+            conns = [
+                conn
+                for audiences in self._connections.values()
+                for audience, members in audiences.items()
+                if audience != PARTICIPANTS
+                for conn in members
+                if conn.recheck is not None and (user_ids is None or conn.user_id in user_ids)
+            ]
+        for conn in conns:
+            if conn.loop is not None:
+                with contextlib.suppress(RuntimeError):  # that loop has closed
+                    asyncio.run_coroutine_threadsafe(conn.verify(), conn.loop)
+
     # Broadcasting ---------------------------------------------------------------------
 
     def _tick_forever(self) -> None:
@@ -213,6 +278,9 @@ class Hub:
             try:
                 with self._flushing:
                     self.flush()
+                if self.recheck_interval and time.monotonic() - self._rechecked_at >= self.recheck_interval:
+                    self._rechecked_at = time.monotonic()
+                    self._recheck(None)
             except Exception:
                 log.exception("broadcast failed")
 
@@ -227,9 +295,14 @@ class Hub:
         with self._lock:
             dirty, self._dirty = self._dirty, defaultdict(set)
             unpublished, self._unpublished = self._unpublished, defaultdict(set)
+            recheck_users, self._recheck_users = self._recheck_users, set()
         if self.backend is not None:
             for workshop_id, topics in unpublished.items():
                 self.backend.publish(workshop_id, topics)
+            if recheck_users:
+                self.backend.publish_recheck(recheck_users)
+        if recheck_users:
+            self._recheck(recheck_users)
         for workshop_id, topics in dirty.items():
             self._drop_removed(workshop_id, topics)
             audiences = self._conns(workshop_id)

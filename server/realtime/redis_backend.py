@@ -1,4 +1,5 @@
-"""Redis pub/sub for the hub: every process hears every other process's dirty marks."""
+"""Redis pub/sub for the hub: every process hears every other process's dirty marks, and
+which users' screens must check their access again."""
 
 from __future__ import annotations
 
@@ -22,21 +23,28 @@ class RedisBackend:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, on_remote) -> None:
+    def start(self, on_remote, on_recheck=None) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(CHANNEL)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._listen, args=(pubsub, on_remote), name="minka-redis", daemon=True)
+        self._thread = threading.Thread(
+            target=self._listen, args=(pubsub, on_remote, on_recheck), name="minka-redis", daemon=True
+        )
         self._thread.start()
 
-    def _listen(self, pubsub, on_remote) -> None:
+    def _listen(self, pubsub, on_remote, on_recheck) -> None:
         while not self._stop.is_set():
             try:
                 message = pubsub.get_message(timeout=0.5)
                 if message is None:
                     continue
                 data = json.loads(message["data"])
-                if data.get("o") != self.origin:
+                if data.get("o") == self.origin:
+                    continue
+                if "r" in data:
+                    if on_recheck is not None:
+                        on_recheck({int(u) for u in data["r"]})
+                else:
                     on_remote(int(data["w"]), tuple(data["t"]))
             except Exception:
                 log.exception("redis listener")
@@ -45,6 +53,14 @@ class RedisBackend:
 
     def publish(self, workshop_id: int, topics) -> None:
         payload = json.dumps({"w": workshop_id, "t": sorted(topics), "o": self.origin})
+        try:
+            self._redis.publish(CHANNEL, payload)
+        except redis.RedisError:
+            log.exception("redis publish")
+
+    def publish_recheck(self, user_ids) -> None:
+        """Every other process checks these users' screens again."""
+        payload = json.dumps({"r": sorted(user_ids), "o": self.origin})
         try:
             self._redis.publish(CHANNEL, payload)
         except redis.RedisError:

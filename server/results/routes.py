@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from server.auth.deps import CurrentUser, DbSession
+from server.auth.deps import CurrentUser
+from server.db import DbSession
 from server.errors import NotFound
 from server.results.service import activity_results
 from server.workshops.screens import live_view

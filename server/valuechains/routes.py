@@ -10,11 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.auth.deps import CurrentUser, DbSession
+from server.auth.deps import CurrentUser
+from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.valuechains import library
 from server.valuechains import service as chains
-from server.web import form_data, hx_target, redirect, render
+from server.web import Posted, fields, hx_target, redirect, render
 
 router = APIRouter(prefix="/chains")
 
@@ -32,8 +33,8 @@ def chain_new(request: Request, user: CurrentUser) -> Response:
 
 
 @router.post("/new", name="chain_create")
-async def chain_create(request: Request, session: DbSession, user: CurrentUser) -> Response:
-    data = await form_data(request)
+def chain_create(request: Request, session: DbSession, user: CurrentUser, form: Posted) -> Response:
+    data = fields(form)
     try:
         chain = chains.do_create_chain(session, user, data)
     except Invalid as exc:
@@ -77,9 +78,9 @@ def chain_edit(request: Request, session: DbSession, user: CurrentUser, chain_id
 
 
 @router.post("/{chain_id}/edit", name="chain_update")
-async def chain_update(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def chain_update(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
     chain = chains.access_chain(session, user, chain_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         chains.do_update_chain(session, chain, data)
     except Invalid as exc:
@@ -110,9 +111,9 @@ def _segments_answer(request, session, user, chain, *, errors=None, form=None) -
 
 
 @router.post("/{chain_id}/segments", name="segment_add")
-async def segment_add(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def segment_add(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
     chain = chains.access_chain(session, user, chain_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         chains.do_add_segment(session, chain, data)
     except Invalid as exc:
@@ -121,12 +122,12 @@ async def segment_add(request: Request, session: DbSession, user: CurrentUser, c
 
 
 @router.post("/{chain_id}/segments/{segment_id}/rename", name="segment_rename")
-async def segment_rename(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int
+def segment_rename(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int, form: Posted
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         chains.do_rename_segment(session, chain, segment, data)
     except Invalid as exc:
@@ -161,9 +162,9 @@ def segment_delete(request: Request, session: DbSession, user: CurrentUser, chai
 
 
 @router.post("/{chain_id}/shares", name="chain_share")
-async def chain_share(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def chain_share(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
     chain = chains.access_chain_owner(session, user, chain_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         chains.do_share(session, chain, data)
     except Invalid as exc:
@@ -211,10 +212,12 @@ def library_page(request: Request, session: DbSession, user: CurrentUser, chain_
 
 
 @router.post("/{chain_id}/library/{kind}", name="library_add")
-async def library_add(request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str) -> Response:
+def library_add(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, form: Posted
+) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
-    data = await form_data(request)
+    data = fields(form)
     try:
         library.do_add_item(session, chain, lk, data)
     except Invalid as exc:
@@ -237,13 +240,13 @@ def library_edit(
 
 
 @router.post("/{chain_id}/library/{kind}/{item_id}/edit", name="library_update")
-async def library_update(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int
+def library_update(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int, form: Posted
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
     item = library.access_item(session, chain, lk, item_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         library.do_update_item(session, chain, lk, item, data)
     except Invalid as exc:

@@ -10,7 +10,7 @@ import re
 
 from sqlmodel import Session, col, or_, select
 
-from server.auth.service import normalize_email
+from server.auth.service import normalize_email, recheck_screens
 from server.errors import Forbidden, Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Participant, Segment, User, ValueChain, ValueChainShare
@@ -197,3 +197,4 @@ def do_unshare(session: Session, chain: ValueChain, user_id: int) -> None:
         raise NotFound()
     session.delete(share)
     session.flush()
+    recheck_screens(session, user_id)  # their open console or projector of this chain closes

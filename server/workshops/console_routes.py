@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.auth.deps import CurrentUser, DbSession
+from server.auth.deps import CurrentUser
+from server.db import DbSession
 from server.errors import Invalid, NotFound
-from server.web import form_data, hx_target, redirect, render
+from server.web import Posted, fields, hx_target, redirect, render
 from server.workshops import live
-from server.workshops.routes import join_url
+from server.workshops.routes import join_base, join_url
 from server.workshops.screens import live_view
 from server.workshops.service import access_activity, access_workshop
 
@@ -17,8 +18,6 @@ router = APIRouter(prefix="/workshops/{workshop_id}")
 
 
 def _context(request: Request, session, workshop, chain, **extra) -> dict:
-    if not request.app.state.public_base:
-        request.app.state.public_base = str(request.base_url)
     online = len(request.app.state.hub.online(workshop.id))
     view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
     return {
@@ -27,7 +26,7 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
         "chain": chain,
         "join_url": join_url(request, workshop.join_code),
         "participants": live.participants_of(session, workshop),
-        "join_base": request.app.state.public_base,
+        "join_base": join_base(request),
         **extra,
     }
 
@@ -55,13 +54,19 @@ def _answer(request: Request, session, workshop, chain, errors=None) -> Response
 
 
 @router.post("/live/activities/{activity_id}/{control}", name="live_activity")
-async def live_activity(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, control: str
+def live_activity(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    workshop_id: int,
+    activity_id: int,
+    control: str,
+    form: Posted,
 ) -> Response:
     """Open, close, reopen an activity; reveal or hide its results; start or stop its timer."""
     workshop, chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         if control in ("open", "reopen"):
             live.do_open(session, workshop, activity)

@@ -23,7 +23,7 @@ from server.models import (
     WorkshopStatus,
     utcnow,
 )
-from server.realtime.events import notify
+from server.outbox import notify
 from server.workshops.service import agenda_of
 
 MAX_TIMER_MINUTES = 120

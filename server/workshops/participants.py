@@ -38,10 +38,21 @@ def access_workshop_by_code(session: Session, typed: str) -> Workshop:
 
 def access_participant(session: Session, workshop_id: int, token: str | None) -> Participant | None:
     """The participant behind this workshop's cookie, or None (unknown, removed)."""
+    participant = cookie_holder(session, workshop_id, token)
+    return None if participant is None or participant.removed else participant
+
+
+def cookie_holder(session: Session, workshop_id: int, token: str | None) -> Participant | None:
+    """The participant behind this workshop's cookie, removed or not; None for anyone else.
+
+    Only someone holding a participant's cookie learns anything about a workshop from the
+    participant's pages: a stranger gets the same answer as for a workshop that does not
+    exist, never its join code.
+    """
     if not token or len(token) > 100:
         return None
     participant = session.exec(select(Participant).where(Participant.token_hash == _hash(token))).first()
-    if participant is None or participant.workshop_id != workshop_id or participant.removed:
+    if participant is None or participant.workshop_id != workshop_id:
         return None
     return participant
 
@@ -77,8 +88,16 @@ def check_join(session: Session, workshop: Workshop, data: dict) -> dict:
     return clean
 
 
-def do_join(session: Session, workshop: Workshop, data: dict) -> tuple[Participant, str]:
-    """Make a participant; returns it and the token for its cookie."""
+def do_join(session: Session, workshop: Workshop | int, data: dict) -> tuple[Participant, str]:
+    """Make a participant; returns it and the token for its cookie.
+
+    Given a workshop id (as the single writer does), the workshop is read in this
+    session, so a lock of joining or the end of the workshop since the phone opened the
+    form is seen."""
+    if not isinstance(workshop, Workshop):
+        workshop = session.get(Workshop, workshop)
+        if workshop is None or workshop.status == WorkshopStatus.ended:
+            raise NotFound()
     clean = check_join(session, workshop, data)
     token = secrets.token_urlsafe(32)
     participant = Participant(workshop_id=workshop.id, token_hash=_hash(token), **clean)

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.activities.kinds import KINDS
-from server.auth.deps import CurrentUser, DbSession
+from server.auth.deps import CurrentUser
+from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.i18n import LOCALE_NAMES, LOCALES
 from server.models import Attendance
 from server.valuechains.service import access_chain
-from server.web import form_data, form_list, hx_target, redirect, render
+from server.web import Posted, field_list, fields, hx_target, redirect, render
 from server.workshops import codes
 from server.workshops import service as workshops
 from server.workshops.methods import TEMPLATES
@@ -25,9 +26,13 @@ router = APIRouter()
 DELTAS = {"up": -1, "down": 1}
 
 
+def join_base(request: Request) -> str:
+    """The address participants open: the setting, else the one this page was asked at."""
+    return request.app.state.settings.base_url or str(request.base_url)
+
+
 def join_url(request: Request, code: str | None) -> str:
-    base = request.app.state.settings.base_url or str(request.base_url)
-    return f"{base.rstrip('/')}/join/{code or ''}"
+    return f"{join_base(request).rstrip('/')}/join/{code or ''}"
 
 
 def _floor(request: Request) -> int:
@@ -60,9 +65,9 @@ def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_
 
 
 @router.post("/chains/{chain_id}/workshops/new", name="workshop_create")
-async def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
     chain = access_chain(session, user, chain_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         workshop = workshops.do_create_workshop(session, user, chain, data, floor=_floor(request))
     except Invalid as exc:
@@ -104,9 +109,11 @@ def workshop_edit(request: Request, session: DbSession, user: CurrentUser, works
 
 
 @router.post("/workshops/{workshop_id}/edit", name="workshop_update")
-async def workshop_update(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_update(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
-    data = await form_data(request)
+    data = fields(form)
     try:
         workshops.do_update_workshop(session, workshop, data, floor=_floor(request))
     except Invalid as exc:
@@ -169,10 +176,12 @@ def activity_new(
 
 
 @router.post("/workshops/{workshop_id}/activities/new", name="activity_create")
-async def activity_create(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def activity_create(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
+) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
-    data = await form_data(request)
-    item_ids = await form_list(request, "items")
+    data = fields(form)
+    item_ids = field_list(form, "items")
     try:
         workshops.do_add_activity(session, chain, workshop, data, item_ids)
     except Invalid as exc:
@@ -199,13 +208,13 @@ def activity_edit(
 
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_update")
-async def activity_update(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+def activity_update(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, form: Posted
 ) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
-    data = await form_data(request)
-    item_ids = await form_list(request, "items")
+    data = fields(form)
+    item_ids = field_list(form, "items")
     try:
         workshops.do_update_activity(session, chain, activity, data, item_ids)
     except Invalid as exc:

@@ -1,5 +1,5 @@
-"""Browser fixtures: the session's ``app`` served by uvicorn in a thread, Debian's
-Chromium driven by Playwright, and a phone page that fails its test on any console
+"""Browser fixtures: Debian's Chromium driven by Playwright against the ``live_server``
+fixture (the session's ``app`` served by uvicorn in a thread, in tests/conftest.py), and a phone page that fails its test on any console
 error, uncaught exception or failed request (CSP violations show up as console errors).
 
 Tests with several phones and a laptop take the ``devices`` fixture (``support.Devices``).
@@ -12,13 +12,9 @@ one per page: ``<test name>-<page>.png``).
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from tests.browser.support import ARTIFACTS, PHONE_LOCALE, PHONE_WIDTH, Devices
 
@@ -49,40 +45,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The base URL of the session's ``app``, served by uvicorn in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=5,
-    )
-    config.load()  # in the main thread: any warning is an error pytest reports
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            pytest.fail("the live server did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    assert not thread.is_alive(), "the live server did not stop"
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.activities.gaps import service
-from server.activities.receipts import check_key, refuse
+from server.activities.receipts import check_key, check_sequence, refuse
+from server.activities.values import an_id, superseded
 from server.db import (
     MATCH_CHUNK,
     after_commit,
@@ -30,7 +31,7 @@ from server.db import (
 from server.errors import Invalid
 from server.i18n import N_
 from server.models import GapAnswer, Participant, Receipt, utcnow
-from server.realtime.writer import Outcome
+from server.writer import Outcome
 
 _RECEIPTS, _ANSWERS, _PARTICIPANTS = Receipt.__table__, GapAnswer.__table__, Participant.__table__
 _SLOT = ("participant_id", "activity_id", "gap_id", "question")
@@ -53,8 +54,9 @@ _PEOPLE = (_PEOPLE_ROWS.with_for_update(), folded(_PEOPLE_ROWS))
 
 
 _RECEIPT_COLUMNS = ("participant_id", "key", "created_at")
-_ANSWER_COLUMNS = (*_SLOT, "value", "segments", "updated_at")
-_UPSERTING = (_SLOT, ("value", "segments", "updated_at"))
+_ANSWER_COLUMNS = (*_SLOT, "value", "segments", "seq", "updated_at")
+_UPSERTING = (_SLOT, ("value", "segments", "seq", "updated_at"))
+_PREVIOUS = (*_SLOT, "value", "seq")
 
 
 def warm(session: Session) -> None:
@@ -63,19 +65,21 @@ def warm(session: Session) -> None:
     conn = session.connection()
     for size in (1 << n for n in range(MATCH_CHUNK.bit_length())):  # each size rows_matching uses
         rows_matching(conn, _RECEIPTS, ("participant_id", "key"), ("participant_id", "key"), [(-1, "")] * size)
-        rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, [(-1, -1, -1, "")] * size)
+        rows_matching(conn, _ANSWERS, _PREVIOUS, _SLOT, [(-1, -1, -1, "")] * size)
     prepare_rows(session, Receipt, _RECEIPT_COLUMNS)
     prepare_rows(session, GapAnswer, _ANSWER_COLUMNS, _UPSERTING)
 
 
 class Rating:
-    """One rating a phone sent; the writer batches these (see ``server.realtime.writer``)."""
+    """One rating a phone sent; the writer batches these (see ``server.writer``)."""
 
-    __slots__ = ("activity_id", "gap_id", "key", "participant_id", "question", "raw", "tallies")
+    __slots__ = ("activity_id", "gap_id", "key", "participant_id", "question", "raw", "seq", "tallies")
 
-    def __init__(self, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str):
+    def __init__(
+        self, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str, seq=None
+    ):
         self.tallies, self.participant_id, self.activity_id = tallies, participant_id, activity_id
-        self.gap_id, self.question, self.raw, self.key = gap_id, question, raw, key
+        self.gap_id, self.question, self.raw, self.key, self.seq = gap_id, question, raw, key, seq
 
     @property
     def batchable(self) -> bool:
@@ -83,7 +87,15 @@ class Rating:
 
     def __call__(self, session: Session):  # the one-at-a-time path
         return service.do_answer(
-            session, self.tallies, self.participant_id, self.activity_id, self.gap_id, self.question, self.raw, self.key
+            session,
+            self.tallies,
+            self.participant_id,
+            self.activity_id,
+            self.gap_id,
+            self.question,
+            self.raw,
+            self.key,
+            self.seq,
         )
 
     @staticmethod
@@ -97,7 +109,12 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
     pairs = []
     for item, out in zip(items, outcomes, strict=True):
         try:
-            item.key = check_key(item.key)
+            item.key, item.seq = check_key(item.key), check_sequence(item.seq)
+            # Ids the database cannot hold never reach it (they would fail the whole batch).
+            if an_id(item.activity_id) is None:
+                raise refuse(N_("This activity does not exist."))
+            if an_id(item.gap_id) is None:
+                raise refuse(N_("This gap is not part of the activity."))
             pairs.append((item.participant_id, item.key))
         except Invalid as exc:
             out.set_exception(exc)
@@ -115,7 +132,7 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
             if not out.done()
         }
     )
-    previous = {(p, a, g, q): v for p, a, g, q, v in rows_matching(conn, _ANSWERS, (*_SLOT, "value"), _SLOT, slots)}
+    previous = {(p, a, g, q): (v, s) for p, a, g, q, v, s in rows_matching(conn, _ANSWERS, _PREVIOUS, _SLOT, slots)}
     now = utcnow()
     receipts, answers, changes = [], {}, []
     for item, out in zip(items, outcomes, strict=True):
@@ -135,10 +152,14 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
             out.set_exception(exc)
             continue
         seen.add((item.participant_id, item.key))
-        slot = (item.participant_id, item.activity_id, item.gap_id, item.question)
-        old, previous[slot] = previous.get(slot), value
         receipts.append(dict(zip(_RECEIPT_COLUMNS, (item.participant_id, item.key, now), strict=True)))
-        answers[slot] = dict(zip(_ANSWER_COLUMNS, (*slot, value, [], now), strict=True))
+        slot = (item.participant_id, item.activity_id, item.gap_id, item.question)
+        old, stored_seq = previous.get(slot, (None, None))
+        if superseded(stored_seq, item.seq):  # the phone sent a newer answer, stored already
+            out.set_result(service.Ack(item.gap_id, item.question, old, superseded=True, seq=stored_seq))
+            continue
+        previous[slot] = (value, item.seq)
+        answers[slot] = dict(zip(_ANSWER_COLUMNS, (*slot, value, [], item.seq, now), strict=True))
         changes.append((item, info.activity.workshop_id, person.stakeholder_group_id, old, value))
         out.set_result(service.Ack(item.gap_id, item.question, value))
     if receipts:

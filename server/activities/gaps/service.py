@@ -1,7 +1,7 @@
 """Use cases of the gap activity: rating and dot voting.
 
 The same functions serve the websocket, htmx and a plain form post. They run inside the
-single writer's batches (``server.realtime.writer``): ``do_*`` only flush, and the live
+single writer's batches (``server.writer``): ``do_*`` only flush, and the live
 tally is updated after commit. Writes carry the phone's idempotency key: a key seen
 before is acknowledged again and changes nothing.
 """
@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
-from server.activities.receipts import check_key, refuse, seen, take
+from server.activities.receipts import check_key, check_sequence, refuse, seen, take
+from server.activities.values import an_id, superseded, whole, whole_in
 from server.db import after_commit, upsert
 from server.i18n import N_
 from server.models import (
@@ -42,6 +43,9 @@ class Ack:
     value: object
     duplicate: bool = False
     dots_left: int | None = None
+    # A newer answer (by the phone's sequence) is stored: ``value`` is that one, ``seq`` its sequence.
+    superseded: bool = False
+    seq: int | None = None
 
 
 class ActivityInfo:
@@ -86,6 +90,8 @@ def activity_info(session: Session, activity_id: int) -> ActivityInfo:
     batch) and its gaps, or Invalid when it is not a gap activity."""
     cache = session.info.setdefault("activity_info", {})
     if activity_id not in cache:
+        if an_id(activity_id) is None:
+            raise refuse(N_("This activity does not exist."))
         conn = session.connection()
         row = conn.execute(_ACTIVITY_ROW, {"activity": activity_id}).first()
         if row is None or row.kind != "gap_rating":
@@ -116,30 +122,27 @@ def check_answer(info: ActivityInfo, gap_id: int, question: str, raw) -> object:
     settings = info.activity.settings
     if settings.get("mode") != "rating":
         raise refuse(N_("This activity uses dot voting."))
-    if gap_id not in info.gap_ids:
-        raise refuse(N_("This gap is not part of the activity."))
+    check_gap(info, gap_id)
     if question == "segments":
         if not settings.get("ask_segments"):
             raise refuse(N_("This question is not asked in this activity."))
-        try:
-            chosen = sorted({int(s) for s in (raw or [])})
-        except (TypeError, ValueError):
-            raise refuse(N_("Choose segments of this value chain.")) from None
-        if not set(chosen) <= info.segment_ids:
+        chosen = [an_id(s) for s in raw] if isinstance(raw, list | tuple) else [None]
+        if None in chosen or not set(chosen) <= info.segment_ids:
             raise refuse(N_("Choose segments of this value chain."))
-        return chosen
+        return sorted(set(chosen))
     if question in ELEMENTS and not settings.get("ask_relevance"):
         raise refuse(N_("This question is not asked in this activity."))
     if question not in RANGES:
         raise refuse(N_("This question is not asked in this activity."))
-    low, high = RANGES[question]
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise refuse(N_("Choose one of the options.")) from None
-    if not low <= value <= high:
+    value = whole_in(raw, *RANGES[question])  # 3.5, "3.5" or true are not a 3 or a 1
+    if value is None:
         raise refuse(N_("Choose one of the options."))
     return value
+
+
+def check_gap(info: ActivityInfo, gap_id) -> None:
+    if an_id(gap_id) is None or gap_id not in info.gap_ids:
+        raise refuse(N_("This gap is not part of the activity."))
 
 
 def _participant(session: Session, participant_id: int):
@@ -161,7 +164,7 @@ _PARTICIPANT = (
     .with_for_update()
 )
 _ANSWERS = GapAnswer.__table__
-_PREVIOUS_ANSWER = select(_ANSWERS.c.value, _ANSWERS.c.segments).where(
+_PREVIOUS_ANSWER = select(_ANSWERS.c.value, _ANSWERS.c.segments, _ANSWERS.c.seq).where(
     _ANSWERS.c.participant_id == bindparam("participant"),
     _ANSWERS.c.activity_id == bindparam("activity"),
     _ANSWERS.c.gap_id == bindparam("gap"),
@@ -170,10 +173,20 @@ _PREVIOUS_ANSWER = select(_ANSWERS.c.value, _ANSWERS.c.segments).where(
 
 
 def do_answer(
-    session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, question: str, raw, key: str
+    session: Session,
+    tallies,
+    participant_id: int,
+    activity_id: int,
+    gap_id: int,
+    question: str,
+    raw,
+    key: str,
+    seq=None,
 ) -> Ack:
-    """Save one answer about one gap (the latest counts until the activity closes)."""
+    """Save one answer about one gap (the latest counts until the activity closes; with
+    sequences, the latest the phone sent)."""
     key = check_key(key)
+    seq = check_sequence(seq)
     if seen(session, participant_id, key):
         return Ack(gap_id, question, raw, duplicate=True)
     participant = _participant(session, participant_id)
@@ -184,6 +197,9 @@ def do_answer(
         return Ack(gap_id, question, value, duplicate=True)
     params = {"participant": participant_id, "activity": activity_id, "gap": gap_id, "question": question}
     previous = session.connection().execute(_PREVIOUS_ANSWER, params).first()
+    if previous is not None and superseded(previous.seq, seq):
+        stored = previous.segments if question == "segments" else previous.value
+        return Ack(gap_id, question, stored, superseded=True, seq=previous.seq)
     old = None if previous is None else (frozenset(previous.segments) if question == "segments" else previous.value)
     upsert(
         session,
@@ -195,10 +211,11 @@ def do_answer(
             "question": question,
             "value": None if question == "segments" else value,
             "segments": value if question == "segments" else [],
+            "seq": seq,
             "updated_at": utcnow(),
         },
         keys=["participant_id", "activity_id", "gap_id", "question"],
-        update=["value", "segments", "updated_at"],
+        update=["value", "segments", "seq", "updated_at"],
     )
     new = frozenset(value) if question == "segments" else value
     group = participant.stakeholder_group_id
@@ -213,18 +230,25 @@ def do_answer(
 
 
 def dots_spent(session: Session, participant_id: int, activity_id: int) -> dict[int, int]:
+    return {gap: dots for gap, (dots, _seq) in _dots_rows(session, participant_id, activity_id).items()}
+
+
+def _dots_rows(session: Session, participant_id: int, activity_id: int) -> dict[int, tuple[int, int | None]]:
     rows = session.execute(
-        select(DotVote.gap_id, DotVote.dots).where(
+        select(DotVote.gap_id, DotVote.dots, DotVote.seq).where(
             DotVote.participant_id == participant_id, DotVote.activity_id == activity_id
         )
     )
-    return {gap: dots for gap, dots in rows}
+    return {gap: (dots, seq) for gap, dots, seq in rows}
 
 
-def do_dots(session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, raw, key: str) -> Ack:
+def do_dots(
+    session: Session, tallies, participant_id: int, activity_id: int, gap_id: int, raw, key: str, seq=None
+) -> Ack:
     """Put ``raw`` dots on a gap. The budget holds whatever arrives at once: the
     participant's row is locked (PostgreSQL) or the writer is alone (SQLite)."""
     key = check_key(key)
+    seq = check_sequence(seq)
     if seen(session, participant_id, key):
         return Ack(gap_id, "dots", raw, duplicate=True)
     info = activity_info(session, activity_id)
@@ -237,19 +261,20 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
     check_open(info, participant)
     if settings.get("mode") != "dots":
         raise refuse(N_("This activity rates each gap; it has no dots."))
-    if gap_id not in info.gap_ids:
-        raise refuse(N_("This gap is not part of the activity."))
-    try:
-        dots = int(raw)
-    except (TypeError, ValueError):
-        raise refuse(N_("Choose one of the options.")) from None
+    check_gap(info, gap_id)
+    dots = whole(raw)
+    if dots is None:
+        raise refuse(N_("Choose one of the options."))
     budget, most = int(settings.get("dot_budget", 10)), int(settings.get("dot_max_per_item", 3))
     if not 0 <= dots <= most:
         raise refuse(N_("At most %(n)s dots on one gap."), n=most)
-    spent = dots_spent(session, participant_id, activity_id)
-    old = spent.get(gap_id, 0)
+    rows = _dots_rows(session, participant_id, activity_id)
+    spent = {gap: n for gap, (n, _seq) in rows.items()}
+    old, stored_seq = rows.get(gap_id, (0, None))
     if not take(session, participant_id, key):
         return Ack(gap_id, "dots", old, duplicate=True, dots_left=budget - sum(spent.values()))
+    if superseded(stored_seq, seq):
+        return Ack(gap_id, "dots", old, dots_left=budget - sum(spent.values()), superseded=True, seq=stored_seq)
     others = sum(spent.values()) - old
     if others + dots > budget:
         raise refuse(N_("You have only %(n)s dots left."), n=budget - others)
@@ -261,10 +286,11 @@ def do_dots(session: Session, tallies, participant_id: int, activity_id: int, ga
             "activity_id": activity_id,
             "gap_id": gap_id,
             "dots": dots,
+            "seq": seq,
             "updated_at": utcnow(),
         },
         keys=["participant_id", "activity_id", "gap_id"],
-        update=["dots", "updated_at"],
+        update=["dots", "seq", "updated_at"],
     )
     group = participant.stakeholder_group_id
     workshop_id = info.activity.workshop_id

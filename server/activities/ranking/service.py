@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from server.activities.ranking.pairwise import next_pair
 from server.activities.ranking.tally import RankingTally
-from server.activities.receipts import check_key, refuse, seen, take
+from server.activities.receipts import check_key, check_sequence, refuse, seen, take
+from server.activities.values import an_id, superseded
 from server.db import after_commit, upsert
 from server.i18n import N_
 from server.models import (
@@ -34,6 +35,8 @@ CHOICES = ("a", "b", "tie")
 class RankAck:
     ranking: list[int]
     duplicate: bool = False
+    superseded: bool = False  # a newer ballot (by the phone's sequence) is stored: ``ranking`` is that one
+    seq: int | None = None
 
 
 @dataclass
@@ -41,6 +44,8 @@ class PairAck:
     pair: tuple[int, int]
     choice: str
     duplicate: bool = False
+    superseded: bool = False
+    seq: int | None = None
 
 
 @dataclass
@@ -66,7 +71,7 @@ class RankingInfo:
 def ranking_info(session: Session, activity_id: int) -> RankingInfo:
     cache = session.info.setdefault("ranking_info", {})
     if activity_id not in cache:
-        activity = session.get(Activity, activity_id)
+        activity = session.get(Activity, activity_id) if an_id(activity_id) is not None else None
         if activity is None or activity.kind != "ranking":
             raise refuse(N_("This activity does not exist."))
         items = list(
@@ -84,10 +89,9 @@ def check_ballot(info: RankingInfo, raw) -> tuple[int, ...]:
     """A valid ranking of the activity's lines: known lines, each once, at most k of them."""
     if info.mode == "pairwise":
         raise refuse(N_("This activity asks which of two lines comes first."))
-    try:
-        ballot = tuple(int(i) for i in (raw or []))
-    except (TypeError, ValueError):
-        raise refuse(N_("Rank the lines of this activity.")) from None
+    ballot = tuple(an_id(i) for i in raw) if isinstance(raw, list | tuple) else (None,)
+    if None in ballot:
+        raise refuse(N_("Rank the lines of this activity."))
     if not ballot:
         raise refuse(N_("Put at least one line in your ranking."))
     if len(set(ballot)) != len(ballot):
@@ -108,9 +112,11 @@ def _check(session: Session, participant_id: int, info: RankingInfo) -> Particip
     return participant
 
 
-def do_rank(session: Session, tallies, participant_id: int, activity_id: int, raw, key: str) -> RankAck:
-    """Save a participant's ranking (it replaces their previous one)."""
+def do_rank(session: Session, tallies, participant_id: int, activity_id: int, raw, key: str, seq=None) -> RankAck:
+    """Save a participant's ranking (it replaces their previous one, unless that one is
+    newer by the phone's sequence)."""
     key = check_key(key)
+    seq = check_sequence(seq)
     if seen(session, participant_id, key):
         return RankAck(list(raw or []), duplicate=True)
     info = ranking_info(session, activity_id)
@@ -119,13 +125,22 @@ def do_rank(session: Session, tallies, participant_id: int, activity_id: int, ra
     if not take(session, participant_id, key):
         return RankAck(list(ballot), duplicate=True)
     where = (RankingBallot.participant_id == participant_id, RankingBallot.activity_id == activity_id)
-    previous = session.execute(select(RankingBallot.ranking).where(*where)).scalar_one_or_none()
+    stored = session.execute(select(RankingBallot.ranking, RankingBallot.seq).where(*where)).first()
+    if stored is not None and superseded(stored.seq, seq):
+        return RankAck(list(stored.ranking), superseded=True, seq=stored.seq)
+    previous = stored.ranking if stored is not None else None
     upsert(
         session,
         RankingBallot,
-        {"participant_id": participant_id, "activity_id": activity_id, "ranking": list(ballot), "updated_at": utcnow()},
+        {
+            "participant_id": participant_id,
+            "activity_id": activity_id,
+            "ranking": list(ballot),
+            "seq": seq,
+            "updated_at": utcnow(),
+        },
         keys=["participant_id", "activity_id"],
-        update=["ranking", "updated_at"],
+        update=["ranking", "seq", "updated_at"],
     )
     old = tuple(previous) if previous else None
     group, workshop_id = participant.stakeholder_group_id, info.activity.workshop_id
@@ -136,19 +151,21 @@ def do_rank(session: Session, tallies, participant_id: int, activity_id: int, ra
     return RankAck(list(ballot))
 
 
-def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a, b, choice: str, key: str) -> PairAck:
+def do_pair(
+    session: Session, tallies, participant_id: int, activity_id: int, a, b, choice: str, key: str, seq=None
+) -> PairAck:
     """Save one "which first?" answer of the pairwise mode."""
     key = check_key(key)
+    seq = check_sequence(seq)
     if seen(session, participant_id, key):
         return PairAck((0, 0), choice, duplicate=True)
     info = ranking_info(session, activity_id)
     _check(session, participant_id, info)
     if info.mode != "pairwise":
         raise refuse(N_("This activity asks for a ranking."))
-    try:
-        first, second = int(a), int(b)
-    except (TypeError, ValueError):
-        raise refuse(N_("Rank the lines of this activity.")) from None
+    first, second = an_id(a), an_id(b)
+    if first is None or second is None:
+        raise refuse(N_("Rank the lines of this activity."))
     if first == second or not {first, second} <= set(info.items) or choice not in CHOICES:
         raise refuse(N_("Rank the lines of this activity."))
     if first > second:  # stored in order; the choice follows the items
@@ -162,7 +179,10 @@ def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a,
         PairwiseAnswer.item_a == first,
         PairwiseAnswer.item_b == second,
     )
-    previous = session.execute(select(PairwiseAnswer.choice).where(*where)).scalar_one_or_none()
+    stored = session.execute(select(PairwiseAnswer.choice, PairwiseAnswer.seq).where(*where)).first()
+    if stored is not None and superseded(stored.seq, seq):
+        return PairAck((first, second), stored.choice, superseded=True, seq=stored.seq)
+    previous = stored.choice if stored is not None else None
     upsert(
         session,
         PairwiseAnswer,
@@ -172,10 +192,11 @@ def do_pair(session: Session, tallies, participant_id: int, activity_id: int, a,
             "item_a": first,
             "item_b": second,
             "choice": choice,
+            "seq": seq,
             "updated_at": utcnow(),
         },
         keys=["participant_id", "activity_id", "item_a", "item_b"],
-        update=["choice", "updated_at"],
+        update=["choice", "seq", "updated_at"],
     )
     old = (first, second, previous) if previous else None
     new = (first, second, choice)
@@ -190,9 +211,10 @@ def apply_draft_op(order: list[int], op: str) -> list[int]:
     """The draft order after one button of the ranking form (up, down, out or in), for
     phones without JavaScript: nothing is saved until they press Save."""
     action, _, raw = op.partition(":")
-    if not raw.isdigit():
+    item = an_id(raw)
+    if item is None:
         return order
-    item, order = int(raw), list(order)
+    order = list(order)
     if action == "in" and item not in order:
         order.append(item)
     elif item in order:

@@ -1,7 +1,7 @@
 """Workshops may raise the minimum number of answers behind a shown figure
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 12:07:51.115681
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0004'
-down_revision: str | Sequence[str] | None = '0003'
+revision: str = '0005'
+down_revision: str | Sequence[str] | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,6 +8,7 @@ their answers here; every answer is acknowledged only after it is committed.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import anyio
@@ -26,13 +27,15 @@ from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.workshops import messages
 from server.workshops.participants import access_participant, cookie_name
 from server.workshops.service import access_workshop
 
 router = APIRouter()
+log = logging.getLogger("minka.ws")
 
 MESSAGES_PER_SECOND = 20
-MAX_MESSAGE = 4096
+MAX_MESSAGE = messages.MAX_MESSAGE
 
 
 def _origin_ok(ws: WebSocket) -> bool:
@@ -61,80 +64,77 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
     budget, window = MESSAGES_PER_SECOND, int(time.monotonic())
     try:
         while not conn.closed:
-            raw = await ws.receive_text()
+            frame = await ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
             now = int(time.monotonic())
             if now != window:
                 budget, window = MESSAGES_PER_SECOND, now
             budget -= 1
-            if budget < 0 or len(raw) > MAX_MESSAGE:
-                conn.queue(json.dumps({"t": "error", "error": t.gettext("Too many attempts")}))
+            if budget < 0:
+                _error(conn, t.gettext("Too many attempts"))
                 continue
-            try:
-                message = json.loads(raw)
-                kind = message.get("t")
-            except (ValueError, AttributeError):
+            try:  # a binary frame (no "text") is as unreadable as bad JSON
+                message = messages.parse(frame.get("text"))
+            except messages.KeepAlive:
                 continue
-            if kind == "hello":
+            except messages.Unreadable as bad:
+                if bad.key is None:
+                    _error(conn, t.gettext("This message could not be read."))
+                else:
+                    _refused(conn, bad.key, t.gettext("Choose one of the options."))
+                continue
+            if isinstance(message, messages.Hello):
                 for text in (await hub.current(workshop_id, PARTICIPANTS)).values():
                     conn.queue(text)
-                await _send_mine(conn, app, participant.id, message.get("a"))
-            elif kind == "mine":
-                await _send_mine(conn, app, participant.id, message.get("a"))
-            elif kind in ("answer", "dots", "rank", "pair"):
+                await _send_mine(conn, app, participant.id, message.a)
+            elif isinstance(message, messages.Mine):
+                await _send_mine(conn, app, participant.id, message.a)
+            else:
                 await _answer(conn, writer, tallies, participant.id, message, t)
-                if kind == "pair":  # the next two lines to compare
-                    await _send_mine(conn, app, participant.id, message.get("a"))
+                if isinstance(message, messages.Pair):  # the next two lines to compare
+                    await _send_mine(conn, app, participant.id, message.a)
     except WebSocketDisconnect:
         pass
     finally:
         await hub.detach(conn)
 
 
-async def _answer(conn, writer, tallies, participant_id: int, message: dict, t: Translator) -> None:
-    key = str(message.get("k") or "")[:100]
+def _error(conn: Connection, error: str) -> None:
+    conn.queue(json.dumps({"t": "error", "error": error}, ensure_ascii=False))
+
+
+def _refused(conn: Connection, key: str, error: str) -> None:
+    conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": error}, ensure_ascii=False))
+
+
+def _write_of(m, tallies, participant_id: int):
+    """What the writer runs for a write the phone sent (one service step per kind)."""
+    if isinstance(m, messages.Answer):
+        return Rating(tallies, participant_id, m.a, m.g, m.q, m.v, m.k, m.s)
+    if isinstance(m, messages.Dots):
+        return lambda s: gaps.do_dots(s, tallies, participant_id, m.a, m.g, m.v, m.k, m.s)
+    if isinstance(m, messages.Rank):
+        return lambda s: ranking.do_rank(s, tallies, participant_id, m.a, m.order, m.k, m.s)
+    return lambda s: ranking.do_pair(s, tallies, participant_id, m.a, m.x, m.y, m.c, m.k, m.s)
+
+
+async def _answer(conn, writer, tallies, participant_id: int, message, t: Translator) -> None:
     try:
-        activity_id = int(message.get("a"))
-        kind = message["t"]
-        if kind == "rank":
-            order = message.get("order")
-            ack = await writer.submit(lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, order, key))
-        elif kind == "pair":
-            a, b, choice = message.get("x"), message.get("y"), str(message.get("c") or "")
-            ack = await writer.submit(
-                lambda s: ranking.do_pair(s, tallies, participant_id, activity_id, a, b, choice, key)
-            )
-        elif kind == "answer":
-            gap_id, question, value = int(message.get("g")), str(message.get("q") or ""), message.get("v")
-            ack = await writer.submit(Rating(tallies, participant_id, activity_id, gap_id, question, value, key))
-        else:
-            gap_id, value = int(message.get("g")), message.get("v")
-            ack = await writer.submit(
-                lambda s: gaps.do_dots(s, tallies, participant_id, activity_id, gap_id, value, key)
-            )
+        ack = await writer.submit(_write_of(message, tallies, participant_id))
     except Invalid as exc:
-        conn.queue(
-            json.dumps(
-                {"t": "ack", "k": key, "ok": False, "error": t.message(next(iter(exc.errors.values())))},
-                ensure_ascii=False,
-            )
-        )
+        _refused(conn, message.k, t.message(next(iter(exc.errors.values()))))
         return
-    except (TypeError, ValueError):
-        conn.queue(
-            json.dumps(
-                {"t": "ack", "k": key, "ok": False, "error": t.gettext("Choose one of the options.")},
-                ensure_ascii=False,
-            )
-        )
+    except Exception:  # the database refused it (each write fails alone): the phone may try again
+        log.exception("a participant's write failed")
+        _refused(conn, message.k, t.gettext("Your answer could not be saved; please try again."))
         return
-    conn.queue(json.dumps({"t": "ack", "k": key, "ok": True, **ack_json(ack)}))
+    conn.queue(json.dumps({"t": "ack", "k": message.k, "ok": True, **ack_json(ack)}))
 
 
-async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
+async def _send_mine(conn, app, participant_id: int, activity_id: int | None) -> None:
     """This participant's own answers in an activity, to mark them on the phone."""
-    try:
-        activity_id = int(activity_id)
-    except (TypeError, ValueError):
+    if activity_id is None:
         return
 
     def load() -> dict:
@@ -156,31 +156,51 @@ async def _send_mine(conn, app, participant_id: int, activity_id) -> None:
         conn.queue(json.dumps({"t": "mine", "a": activity_id, **mine}))
 
 
+def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
+    """The id of the facilitator behind this login cookie, if they may watch the workshop."""
+    with Session(app.state.db.reader) as session:
+        user = access_login(session, token)
+        if user is None:
+            return None
+        try:
+            access_workshop(session, user, workshop_id)
+        except NotFound:
+            return None
+        return user.id
+
+
 @router.websocket("/ws/screen/{workshop_id}/{audience}")
 async def screen_socket(ws: WebSocket, workshop_id: int, audience: str) -> None:
-    """The projector's and the console's live feed (facilitators only)."""
+    """The projector's and the console's live feed (facilitators only). Access is checked
+    at connect and again whenever the hub asks (logout, unshare, deactivation, and every
+    few seconds): a screen that may no longer watch is closed with 4401."""
     app = ws.app
     if audience not in (PROJECTOR, CONSOLE) or not _origin_ok(ws):
         await ws.close(code=4403)
         return
-    with Session(app.state.db.reader) as session:
-        user = access_login(session, ws.cookies.get(SESSION_COOKIE))
-        try:
-            if user is None:
-                raise NotFound()
-            access_workshop(session, user, workshop_id)
-        except NotFound:
-            await ws.close(code=4401)
-            return
+    token = ws.cookies.get(SESSION_COOKIE)
+    user_id = await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id)
+    if user_id is None:
+        await ws.close(code=4401)
+        return
+
+    async def still_allowed() -> bool:
+        return await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id) == user_id
+
     await ws.accept()
     hub = app.state.hub
-    conn = Connection(ws.send_text, workshop_id, audience, close=ws.close)
+    conn = Connection(
+        ws.send_text, workshop_id, audience, close=lambda: ws.close(code=4401), user_id=user_id, recheck=still_allowed
+    )
     hub.attach(conn)
     for text in (await hub.current(workshop_id, audience)).values():
         conn.queue(text)
     try:
         while not conn.closed:
-            await ws.receive_text()  # keep-alive pings; screens send nothing else
+            # Keep-alive pings; screens send nothing else. Whatever comes (text or
+            # binary) is read and ignored, never allowed to fail the handler.
+            if (await ws.receive())["type"] == "websocket.disconnect":
+                break
     except WebSocketDisconnect:
         pass
     finally:

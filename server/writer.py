@@ -4,8 +4,10 @@ Every write a phone sends (a rating, dots) is a function of a session. The write
 thread takes what is queued, runs each function in its own savepoint inside one
 transaction, commits, and only then resolves each caller's future — so a vote is
 acknowledged after it is committed, and one bad vote never spoils the others in its
-batch. One transaction per batch instead of per vote is what lets one SQLite file keep
-up with a large room.
+batch: writes written together (``run_batch``) that fail together are written again one
+by one, each in its own savepoint, and a batch whose transaction fails is written again
+one write per transaction. One transaction per batch instead of per vote is what lets
+one SQLite file keep up with a large room.
 
 After the commit, the callbacks the functions queued with ``server.db.after_commit`` run
 (live tally updates, dirty marks for the hub), still holding ``lock``: whoever takes
@@ -59,6 +61,26 @@ class Outcome:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+def _failed(error: BaseException) -> Outcome:
+    outcome = Outcome()
+    outcome.set_exception(error)
+    return outcome
+
+
+def _in_savepoint(session: Session, work: Callable[[Session], Any]) -> Outcome:
+    """Run ``work`` in a savepoint: what it wrote and the callbacks it queued are undone
+    when it raises."""
+    outcome = Outcome()
+    callbacks = len(session.info.get("after_commit", []))
+    try:
+        with session.begin_nested():
+            outcome.set_result(work(session))
+    except Exception as exc:
+        del session.info.get("after_commit", [])[callbacks:]
+        outcome.set_exception(exc)
+    return outcome
 
 
 def _settle(pairs: list[tuple[asyncio.Future, Outcome]]) -> None:
@@ -142,13 +164,7 @@ class Writer:
             if self._take(batch) and len(batch) > 1 and self.gather > 0:
                 time.sleep(self.gather)
                 self._take(batch)
-            try:
-                outcomes = self._write([work for work, _, _ in batch])
-            except Exception as exc:  # the commit itself failed: nothing of the batch holds
-                log.exception("batch of %s writes failed", len(batch))
-                outcomes = [Outcome() for _ in batch]
-                for outcome in outcomes:
-                    outcome.set_exception(exc)
+            outcomes = self._write_apart([work for work, _, _ in batch])
             by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
             for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
                 by_loop[loop].append((future, outcome))
@@ -158,10 +174,28 @@ class Writer:
                 except RuntimeError:  # that loop has closed: nobody waits any more
                     pass
 
+    def _write_apart(self, works: list[Callable[[Session], Any]]) -> list[Outcome]:
+        """``_write``; should the transaction itself fail (nothing of the batch holds), each
+        write again in a transaction of its own, so that only what fails alone fails."""
+        try:
+            return self._write(works)
+        except Exception as exc:
+            log.exception("batch of %s writes failed", len(works))
+            if len(works) == 1:
+                return [_failed(exc)]
+        outcomes = []
+        for work in works:
+            try:
+                outcomes.extend(self._write([work]))
+            except Exception as exc:
+                outcomes.append(_failed(exc))
+        return outcomes
+
     def _write(self, works: list[Callable[[Session], Any]]) -> list[Outcome]:
         """One transaction for the batch. Works that can go together (``batchable``, with a
-        ``run_batch`` of their type, like ratings) are written together first; each other
-        work runs in its own savepoint, so one failure spoils nothing else."""
+        ``run_batch`` of their type, like ratings) are written together first, in a
+        savepoint: should that fail, they are written one by one like the others. Each
+        other work runs in its own savepoint, so one failure spoils nothing else."""
         outcomes: list[Outcome | None] = [None] * len(works)
         with self.lock, transaction(self.engine, self.info) as session:
             groups: dict[type, list[int]] = {}
@@ -169,20 +203,20 @@ class Writer:
                 if getattr(work, "batchable", False):
                     groups.setdefault(type(work), []).append(n)
             for kind, indexes in groups.items():
-                for n, outcome in zip(indexes, kind.run_batch(session, [works[n] for n in indexes]), strict=True):
+                together = _in_savepoint(session, lambda s, k=kind, i=indexes: k.run_batch(s, [works[n] for n in i]))
+                if together.error is not None:  # one of them fails in the database: each goes alone
+                    log.warning(
+                        "%s %s writes failed together (%r); writing them one by one",
+                        len(indexes),
+                        kind.__name__,
+                        together.error,
+                    )
+                    continue
+                for n, outcome in zip(indexes, together.value, strict=True):
                     outcomes[n] = outcome
             for n, work in enumerate(works):
-                if outcomes[n] is not None:
-                    continue
-                outcome = Outcome()
-                callbacks = len(session.info.get("after_commit", []))
-                try:
-                    with session.begin_nested():
-                        outcome.set_result(work(session))
-                except Exception as exc:
-                    del session.info.get("after_commit", [])[callbacks:]
-                    outcome.set_exception(exc)
-                outcomes[n] = outcome
+                if outcomes[n] is None:
+                    outcomes[n] = _in_savepoint(session, work)
         self.batches += 1
         self.writes += len(works)
         return outcomes

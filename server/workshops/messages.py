@@ -1,0 +1,148 @@
+"""The messages a phone sends on its websocket, read strictly before anything acts on them.
+
+Every text frame is read by ``parse``: at most ``MAX_MESSAGE`` characters, JSON with at
+most ``MAX_BRACKETS`` opening brackets (so no deep nesting reaches the JSON parser), no
+``NaN`` or ``Infinity``, and then one of the models below, chosen by its ``"t"``, with
+strict types (an integer is a JSON integer: not ``3.5``, not ``true``, not ``"3"``), ids
+within the database's integers, and no field the model does not name. Anything else is
+``Unreadable`` (with the idempotency key when one can be read, so the phone can be told
+which of its answers was refused). The shapes are listed in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from server.activities.values import MAX_ID
+
+MAX_MESSAGE = 4096
+# A phone's message opens two brackets at most ({ and one list): a message with more is
+# refused before it is parsed, whatever its nesting.
+MAX_BRACKETS = 16
+MAX_LIST = 200  # lines in a ranking, segments of a chain
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Seq = Annotated[int, Field(ge=1, le=MAX_ID)]  # the phone's own order of its answers
+Key = Annotated[str, Field(pattern=r"^[!-~]{8,64}$")]  # printable ASCII, as the phone makes them
+Question = Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Hello(_Message):
+    """A phone (re)connected: it gets the current texts and its own answers in ``a``."""
+
+    t: Literal["hello"]
+    a: Id | None = None
+
+
+class Mine(_Message):
+    """The phone's own answers in activity ``a``."""
+
+    t: Literal["mine"]
+    a: Id
+
+
+class Answer(_Message):
+    """An answer to question ``q`` about gap ``g``: a level, or a list of segment ids."""
+
+    t: Literal["answer"]
+    k: Key
+    a: Id
+    g: Id
+    q: Question
+    v: Annotated[int, Field(ge=0, le=100)] | Annotated[list[Id], Field(max_length=MAX_LIST)]
+    s: Seq | None = None
+
+
+class Dots(_Message):
+    """``v`` dots on gap ``g``."""
+
+    t: Literal["dots"]
+    k: Key
+    a: Id
+    g: Id
+    v: Annotated[int, Field(ge=0, le=1000)]
+    s: Seq | None = None
+
+
+class Rank(_Message):
+    """A ballot: action-line ids, most important first."""
+
+    t: Literal["rank"]
+    k: Key
+    a: Id
+    order: Annotated[list[Id], Field(max_length=MAX_LIST)]
+    s: Seq | None = None
+
+
+class Pair(_Message):
+    """Which of lines ``x`` and ``y`` comes first (``c``: "a", "b" or "tie")."""
+
+    t: Literal["pair"]
+    k: Key
+    a: Id
+    x: Id
+    y: Id
+    c: Literal["a", "b", "tie"]
+    s: Seq | None = None
+
+
+Message = Hello | Mine | Answer | Dots | Rank | Pair
+WRITES = (Answer, Dots, Rank, Pair)
+_MESSAGE = TypeAdapter(Annotated[Message, Field(discriminator="t")])
+_KEY = TypeAdapter(Key)
+
+
+class Unreadable(Exception):
+    """Not a message a phone sends; ``key`` is its idempotency key if it had a good one."""
+
+    def __init__(self, key: str | None = None):
+        super().__init__(key)
+        self.key = key
+
+
+class KeepAlive(Exception):
+    """The phone's keep-alive (``{}``): nothing to do."""
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a phone sends")
+
+
+def load(raw: str | bytes | None):
+    """The JSON value of a text frame, or Unreadable."""
+    if not isinstance(raw, str) or len(raw) > MAX_MESSAGE:
+        raise Unreadable()
+    if raw.count("[") + raw.count("{") > MAX_BRACKETS:
+        raise Unreadable()
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise Unreadable() from None
+
+
+def parse(raw: str | bytes | None) -> Message:
+    """The message in a frame; KeepAlive for ``{}``; Unreadable for anything else."""
+    data = load(raw)
+    if data == {}:
+        raise KeepAlive()
+    try:
+        return _MESSAGE.validate_python(data)
+    except ValidationError:
+        raise Unreadable(_key_of(data)) from None
+
+
+def _key_of(data) -> str | None:
+    """The idempotency key of a write that failed its checks, if it is a good one."""
+    if not isinstance(data, dict) or data.get("t") not in ("answer", "dots", "rank", "pair"):
+        return None
+    try:
+        return _KEY.validate_python(data.get("k"), strict=True)
+    except ValidationError:
+        return None

@@ -1,0 +1,96 @@
+"""`minka serve`'s uvicorn, for real: proxy headers trusted only from configured proxies,
+websocket frames larger than the protocol needs refused before they are read whole."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from server.app import create_app
+from server.cli import WS_MAX_BYTES, uvicorn_options
+from tests import factories
+from tests.live_helpers import room
+
+
+@contextmanager
+def served(settings, **changes):
+    """The app served by uvicorn with the options `minka serve` gives it, on a free port."""
+    settings = settings.model_copy(update=changes)
+    application = create_app(settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    options = {**uvicorn_options(settings, "127.0.0.1", port), "app": application, "factory": False}
+    server = uvicorn.Server(uvicorn.Config(**options, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield application, f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        application.state.db.dispose()
+
+
+def _failed_logins(base: str, forwarded_for: list[str]) -> list[int]:
+    """One wrong login per address (and per e-mail, so only the address limit counts)."""
+    statuses = []
+    with httpx.Client(base_url=f"http://{base}") as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        for n, address in enumerate(forwarded_for):
+            response = client.post(
+                "/login",
+                data={"email": f"nobody{n}@example.org", "password": "wrong password", "csrf_token": token},
+                headers={"X-Forwarded-For": address},
+            )
+            statuses.append(response.status_code)
+    return statuses
+
+
+ADDRESSES = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+
+
+def test_by_default_x_forwarded_for_is_ignored(settings, db):
+    assert uvicorn_options(settings, "127.0.0.1", 8000)["proxy_headers"] is False
+    with served(settings, login_attempts_per_minute=2) as (_app, base):
+        # Three addresses claimed, one real one (127.0.0.1): its limit of 2 is reached.
+        assert _failed_logins(base, ADDRESSES) == [422, 422, 429]
+
+
+def test_configured_proxies_are_believed(settings, db):
+    with served(settings, login_attempts_per_minute=2, forwarded_allow_ips="127.0.0.1") as (_app, base):
+        assert _failed_logins(base, ADDRESSES) == [422, 422, 422]
+
+
+def test_a_websocket_frame_over_4_kb_is_refused_and_the_server_stays_up(app, settings, db, users):
+    r = room(app, db, users.a)
+    with served(settings) as (_app, base), httpx.Client(base_url=f"http://{base}") as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": users.a.email, "password": factories.PASSWORD, "csrf_token": token})
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        url = f"ws://{base}/ws/screen/{r.workshop_id}/console"
+        with connect(url, additional_headers={"Cookie": cookie}) as ws:
+            ws.recv(timeout=5)  # the console's first texts: accepted
+            ws.send("{" + " " * (WS_MAX_BYTES - 2) + "}")  # at the limit: read (and ignored)
+            ws.send("x" * 5 * 1024)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    ws.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        assert client.get("/healthz").text == "ok"
+        with connect(url, additional_headers={"Cookie": cookie}) as ws:
+            assert ws.recv(timeout=5)  # and the next connection is served as usual
