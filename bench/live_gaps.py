@@ -155,8 +155,15 @@ def expected_results(db_path: Path, workshop_id: int) -> str:
             from server.activities.live import LiveTallies as Tallies
         except ImportError:  # before the tallies moved out of the gaps package
             from server.activities.gaps.live import GapTallies as Tallies
-        tallies = Tallies(db.reader, threading.RLock(), lambda *_: None)
-        renderer = ScreenRenderer(make_environment(), db, tallies, NoHub(), settings.min_group_size)
+        try:
+            from server.app import make_registry
+        except ImportError:  # before the activity kinds were plug-ins
+            tallies = Tallies(db.reader, threading.RLock(), lambda *_: None)
+            renderer = ScreenRenderer(make_environment(), db, tallies, NoHub(), settings.min_group_size)
+        else:
+            registry = make_registry()
+            tallies = Tallies(db.reader, threading.RLock(), lambda *_: None, registry)
+            renderer = ScreenRenderer(make_environment(), db, tallies, NoHub(), registry, settings.min_group_size)
         return renderer.render(workshop_id, frozenset({"results"}))[PARTICIPANTS]["results"]
     finally:
         db.dispose()

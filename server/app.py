@@ -14,6 +14,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from server import ROOT
 from server.activities.gaps import batch as rating_batch
+from server.activities.gaps.kind import GapRating
+from server.activities.ranking.kind import Ranking
+from server.activities.registry import Registry
 from server.auth import csrf
 from server.auth.deps import LoginRequired, csrf_protect
 from server.auth.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -22,7 +25,17 @@ from server.db import Database
 from server.errors import Forbidden, Invalid, NotFound, RateLimited
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import LOCALES, Translator, pick_locale
+from server.realtime.topics import Topic
 from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
+
+
+def make_registry() -> Registry:
+    """The activity kinds this app runs: one line each (docs/architecture.md, "Adding an
+    activity kind"). A fresh registry per app, so that tests can build their own."""
+    registry = Registry()
+    registry.register(GapRating())
+    registry.register(Ranking())
+    return registry
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = settings.resolved_secret_key()
     app.state.db = Database(settings)
     app.state.templates = make_environment()
+    app.state.registry = make_registry()
     if settings.redis_url:
         import redis
 
@@ -64,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.results.routes import router as results_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
+    from server.workshops.participant_routes import form_routes
     from server.workshops.participant_routes import router as participant_router
     from server.workshops.routes import router as workshops_router
     from server.workshops.ws import router as ws_router
@@ -75,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workshops_router,
         console_router,
         participant_router,
+        form_routes(app.state.registry),  # /p/{workshop_id}/<action>: each kind's form posts
         admin_router,
         results_router,
     )
@@ -106,7 +122,8 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
     )
     app.state.writer = Writer(app.state.db.writer, {"hub": hub})
     app.state.writer.warmups.append(rating_batch.warm)
-    app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty)
+    registry = app.state.registry
+    app.state.tallies = tallies = LiveTallies(app.state.db.reader, app.state.writer.lock, hub.mark_dirty, registry)
     # The join address on pushed screens: the setting, else none (each projector page
     # fills in the address it was itself opened at; never one another request chose).
     hub.renderer = ScreenRenderer(
@@ -114,13 +131,14 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         app.state.db,
         tallies,
         hub,
+        registry,
         settings.min_group_size,
         join_base=lambda: settings.base_url or "",
     )
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
         lambda workshop_id, topics, local: (
-            None if local or "results" not in topics else tallies.forget_workshop(workshop_id)
+            None if local or Topic.RESULTS not in topics else tallies.forget_workshop(workshop_id)
         )
     )
 

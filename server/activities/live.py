@@ -16,23 +16,23 @@ from typing import Any
 
 from sqlmodel import Session
 
+from server.activities.registry import Registry
 from server.models import Activity
+from server.realtime.topics import Topic
 
 
-def recount(session: Session, activity_id: int) -> Any:
+def recount(session: Session, activity_id: int, registry: Registry) -> Any:
     """The tally of an activity counted afresh from the database, by its kind."""
-    from server.activities.gaps.service import recount as gap_recount
-    from server.activities.ranking.service import recount as ranking_recount
-
     activity = session.get(Activity, activity_id)
-    return ranking_recount(session, activity_id) if activity.kind == "ranking" else gap_recount(session, activity_id)
+    return registry[activity.kind].recount(session, activity_id)
 
 
 class LiveTallies:
-    def __init__(self, reader_engine, write_lock: threading.Lock, mark_dirty):
+    def __init__(self, reader_engine, write_lock: threading.Lock, mark_dirty, registry: Registry):
         self.engine = reader_engine
         self.write_lock = write_lock
         self.mark_dirty = mark_dirty
+        self.registry = registry
         self._lock = threading.Lock()
         self._tallies: dict[int, Any] = {}
         self._workshop_of: dict[int, int] = {}
@@ -43,7 +43,7 @@ class LiveTallies:
         if tally is not None:
             return tally
         with self.write_lock, Session(self.engine) as session:
-            tally = recount(session, activity_id)
+            tally = recount(session, activity_id, self.registry)
             with self._lock:
                 self._tallies[activity_id] = tally
                 self._workshop_of[activity_id] = workshop_id
@@ -55,7 +55,7 @@ class LiveTallies:
             tally = self._tallies.get(activity_id)
             if tally is not None:
                 change(tally)
-        self.mark_dirty(workshop_id, "results", "counts")
+        self.mark_dirty(workshop_id, Topic.RESULTS, Topic.COUNTS)
 
     def forget_workshop(self, workshop_id: int) -> None:
         """Count this workshop's tallies afresh next time (another process wrote, a

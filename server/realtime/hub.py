@@ -29,12 +29,13 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, Removed, Topic
+
 log = logging.getLogger("minka.hub")
 
-PARTICIPANTS = "participants"
-PROJECTOR = "projector"
-CONSOLE = "console"
-ALL_TOPICS = frozenset({"stage", "results", "counts"})
+PARTICIPANTS = Audience.PARTICIPANTS
+PROJECTOR = Audience.PROJECTOR
+CONSOLE = Audience.CONSOLE
 # Connections handed a broadcast per turn of the event loop (see ``Hub._deliver``).
 DELIVERY_SLICE = 100
 
@@ -320,14 +321,14 @@ class Hub:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
         such as a reveal, goes at once); what is held is rendered afresh next tick."""
         phones = messages.get(PARTICIPANTS, {})
-        if "results" not in phones or "stage" in topics:
+        if Topic.RESULTS not in phones or Topic.STAGE in topics:
             return messages
         now = time.monotonic()
         if now - self._phone_results_at.get(workshop_id, 0.0) >= self.phone_interval:
             self._phone_results_at[workshop_id] = now
             return messages
-        self._mark(workshop_id, ("results",))
-        return {**messages, PARTICIPANTS: {t: text for t, text in phones.items() if t != "results"}}
+        self._mark(workshop_id, (Topic.RESULTS,))
+        return {**messages, PARTICIPANTS: {t: text for t, text in phones.items() if t != Topic.RESULTS}}
 
     @staticmethod
     def _deliver(audiences: dict[str, list[Connection]], texts_for, tick: int) -> None:
@@ -384,8 +385,9 @@ class Hub:
 
     def _drop_removed(self, workshop_id: int, topics: set[str]) -> None:
         """Tell removed participants' phones, and close their connections."""
-        removed = {int(t.split(":", 1)[1]) for t in topics if t.startswith("removed:")}
-        topics -= {t for t in topics if t.startswith("removed:")}
+        marks = {t for t in topics if isinstance(t, Removed)}
+        topics -= marks
+        removed = {mark.participant_id for mark in marks}
         if not removed:
             return
         conns = [c for c in self._conns(workshop_id).get(PARTICIPANTS, []) if c.participant_id in removed]
@@ -393,7 +395,7 @@ class Hub:
         def close_all() -> None:
             for conn in conns:
                 conn.closed_by_server = True
-                conn.queue('{"t": "removed"}')
+                conn.queue(REMOVED_MESSAGE)
 
         for loop in {c.loop for c in conns if c.loop is not None}:
             with contextlib.suppress(RuntimeError):

@@ -11,6 +11,8 @@ import uuid
 
 import redis
 
+from server.realtime.topics import mark_text, parse_mark
+
 log = logging.getLogger("minka.hub")
 CHANNEL = "minka:dirty"
 
@@ -45,14 +47,14 @@ class RedisBackend:
                     if on_recheck is not None:
                         on_recheck({int(u) for u in data["r"]})
                 else:
-                    on_remote(int(data["w"]), tuple(data["t"]))
+                    on_remote(int(data["w"]), tuple(parse_mark(t) for t in data["t"]))
             except Exception:
                 log.exception("redis listener")
                 self._stop.wait(1)
         pubsub.close()
 
     def publish(self, workshop_id: int, topics) -> None:
-        payload = json.dumps({"w": workshop_id, "t": sorted(topics), "o": self.origin})
+        payload = json.dumps({"w": workshop_id, "t": sorted(map(mark_text, topics)), "o": self.origin})
         try:
             self._redis.publish(CHANNEL, payload)
         except redis.RedisError:

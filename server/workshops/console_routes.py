@@ -19,7 +19,8 @@ router = APIRouter(prefix="/workshops/{workshop_id}")
 
 def _context(request: Request, session, workshop, chain, **extra) -> dict:
     online = len(request.app.state.hub.online(workshop.id))
-    view = live_view(session, workshop, request.app.state.tallies, online, request.app.state.settings.min_group_size)
+    state = request.app.state
+    view = live_view(session, workshop, state.tallies, state.registry, online, state.settings.min_group_size)
     return {
         "view": view,
         "workshop": workshop,
@@ -75,7 +76,8 @@ def live_activity(
         elif control in ("reveal", "hide"):
             live.do_reveal(session, workshop, activity, control == "reveal")
         elif control == "headline":
-            live.do_headline(session, workshop, activity, data.get("method"))
+            kind = request.app.state.registry.get(activity.kind)
+            live.do_headline(session, workshop, activity, data.get("method"), kind)
         elif control == "timer":
             live.do_timer(session, workshop, activity, data.get("minutes"))
         else:

@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, delete, func, select
 
+from server.activities.kinds import KINDS
 from server.db import after_commit
 from server.errors import Invalid, NotFound
 from server.i18n import N_, Message
@@ -24,14 +25,20 @@ from server.models import (
     utcnow,
 )
 from server.outbox import notify
+from server.realtime.topics import Removed, Topic
 from server.workshops.service import agenda_of
 
 MAX_TIMER_MINUTES = 120
-LIVE_KINDS = {"gap_rating", "ranking"}  # the activity types that can run live so far
+
+
+def _runs_live(activity: Activity) -> bool:
+    """Whether the activity's kind can run live yet (the catalogue says so)."""
+    spec = KINDS.get(activity.kind)
+    return spec is not None and spec.live
 
 
 def _all(session: Session, workshop: Workshop) -> None:
-    notify(session, workshop.id, "stage", "results", "counts")
+    notify(session, workshop.id, Topic.STAGE, Topic.RESULTS, Topic.COUNTS)
 
 
 def current_activity(session: Session, workshop: Workshop) -> Activity | None:
@@ -42,7 +49,7 @@ def current_activity(session: Session, workshop: Workshop) -> Activity | None:
 
 def do_open(session: Session, workshop: Workshop, activity: Activity) -> None:
     """Open (or reopen) an activity; the one open before it closes. Phones follow at once."""
-    if activity.kind not in LIVE_KINDS:
+    if not _runs_live(activity):
         raise Invalid({"__all__": Message(N_("This type of activity cannot run live yet."))})
     for other in agenda_of(session, workshop):
         if other.status == ActivityStatus.open and other.id != activity.id:
@@ -78,7 +85,7 @@ def do_next(session: Session, workshop: Workshop) -> Activity | None:
     agenda = agenda_of(session, workshop)
     current = current_activity(session, workshop)
     start = agenda.index(current) + 1 if current in agenda else 0
-    following = [a for a in agenda[start:] if a.kind in LIVE_KINDS and a.status == ActivityStatus.pending]
+    following = [a for a in agenda[start:] if _runs_live(a) and a.status == ActivityStatus.pending]
     if current is not None and current.status == ActivityStatus.open:
         _close(current)
         session.add(current)
@@ -97,16 +104,15 @@ def do_reveal(session: Session, workshop: Workshop, activity: Activity, shown: b
     _all(session, workshop)
 
 
-def do_headline(session: Session, workshop: Workshop, activity: Activity, method: str | None) -> None:
-    """Which ranking method the room sees first; the others stay one tap away."""
-    from server.activities.ranking.explain import METHODS
-
-    if activity.kind != "ranking" or method not in METHODS:
+def do_headline(session: Session, workshop: Workshop, activity: Activity, method: str | None, kind) -> None:
+    """Which of its methods (``kind.headlines``: a ranking's) the room sees first; the
+    others stay one tap away. ``kind`` is the activity's ``ActivityType``, or None."""
+    if kind is None or method not in kind.headlines:
         raise Invalid({"__all__": Message(N_("Choose one of the options."))})
     activity.settings = {**activity.settings, "headline": method}
     session.add(activity)
     session.flush()
-    notify(session, workshop.id, "results")
+    notify(session, workshop.id, Topic.RESULTS)
 
 
 def do_timer(session: Session, workshop: Workshop, activity: Activity, minutes: str | None) -> None:
@@ -125,7 +131,7 @@ def do_timer(session: Session, workshop: Workshop, activity: Activity, minutes: 
         activity.timer_ends_at = utcnow() + dt.timedelta(minutes=value)
     session.add(activity)
     session.flush()
-    notify(session, workshop.id, "stage")
+    notify(session, workshop.id, Topic.STAGE)
 
 
 def do_joining(session: Session, workshop: Workshop, open_: bool) -> None:
@@ -150,7 +156,7 @@ def do_remove_participant(session: Session, workshop: Workshop, participant_id: 
     session.flush()
     after_commit(session, lambda: tallies.forget_workshop(workshop.id))
     _all(session, workshop)
-    notify(session, workshop.id, f"removed:{participant.id}")
+    notify(session, workshop.id, Removed(participant.id))
 
 
 def participants_of(session: Session, workshop: Workshop) -> list[Participant]:

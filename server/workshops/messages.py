@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from server.activities.values import MAX_ID
+from server.realtime.topics import Sent
 
 MAX_MESSAGE = 4096
 # A phone's message opens two brackets at most ({ and one list): a message with more is
@@ -95,6 +96,7 @@ class Pair(_Message):
 
 Message = Hello | Mine | Answer | Dots | Rank | Pair
 WRITES = (Answer, Dots, Rank, Pair)
+_WRITE_TYPES = tuple(m.model_fields["t"].annotation.__args__[0] for m in WRITES)  # a tuple: "t" may be unhashable
 _MESSAGE = TypeAdapter(Annotated[Message, Field(discriminator="t")])
 _KEY = TypeAdapter(Key)
 
@@ -140,9 +142,34 @@ def parse(raw: str | bytes | None) -> Message:
 
 def _key_of(data) -> str | None:
     """The idempotency key of a write that failed its checks, if it is a good one."""
-    if not isinstance(data, dict) or data.get("t") not in ("answer", "dots", "rank", "pair"):
+    if not isinstance(data, dict) or data.get("t") not in _WRITE_TYPES:
         return None
     try:
         return _KEY.validate_python(data.get("k"), strict=True)
     except ValidationError:
         return None
+
+
+# What the server sends a phone (besides the hub's ``html`` and ``removed``: realtime/topics.py).
+_ACK, _ERROR, _MINE = Sent.ACK.value, Sent.ERROR.value, Sent.MINE.value
+
+
+def acknowledged(key: str, told: dict) -> str:
+    """``{"t": "ack", "k", "ok": true, ...}``: the write with key ``key`` is committed;
+    ``told`` is what its kind says was stored (``ActivityType.ack_json``)."""
+    return json.dumps({"t": _ACK, "k": key, "ok": True, **told})
+
+
+def refused(key: str, error: str) -> str:
+    """``{"t": "ack", "k", "ok": false, "error"}``: the write was not saved."""
+    return json.dumps({"t": _ACK, "k": key, "ok": False, "error": error}, ensure_ascii=False)
+
+
+def error(text: str) -> str:
+    """``{"t": "error", "error"}``: a message that could not be read or was one too many."""
+    return json.dumps({"t": _ERROR, "error": text}, ensure_ascii=False)
+
+
+def mine(activity_id: int, fields: dict) -> str:
+    """``{"t": "mine", "a", ...}``: the phone's own answers (``ActivityType.mine``)."""
+    return json.dumps({"t": _MINE, "a": activity_id, **fields})

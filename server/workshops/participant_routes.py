@@ -11,11 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from server.activities.acks import ack_json
-from server.activities.gaps import service as gaps
-from server.activities.gaps.tally import ELEMENTS
-from server.activities.ranking import service as ranking
-from server.activities.values import an_id
+from server.activities.registry import ActivityType, FormPost, Registry
 from server.db import ReadSession, read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
@@ -157,27 +153,17 @@ def _not_a_participant(request: Request, holder: Participant | None) -> Response
 
 
 def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200, draft=None) -> Response:
-    tallies = request.app.state.tallies
-    view = live_view(session, workshop, tallies, 0, request.app.state.settings.min_group_size)
-    activity = view.activity
-    mine, extra = {}, {}
-    if activity is not None and activity.kind == "ranking":
-        extra["ballot"] = draft if draft is not None else ranking.my_ballot(session, participant.id, activity.id)
-        extra["draft"] = draft is not None
-        if activity.settings.get("mode") == "pairwise":
-            tally = tallies.get(activity.id, workshop.id)
-            extra["pair"] = ranking.next_pair_for(session, tally, participant.id, activity.id)
-    elif activity is not None:
-        mine = gaps.my_answers(session, participant.id, activity.id)
-    spent = sum(a.get("dots", 0) for a in mine.values())
+    state = request.app.state
+    view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
+    own = {}  # this participant's answers (or draft), as the kind shows them on its card
+    if view.kind is not None:
+        own = view.kind.phone_context(session, state.tallies, view.activity, participant.id, draft)
     ctx = {
-        **extra,
+        **own,
         "view": view,
         "participant": participant,
-        "mine": mine,
         "saved": saved,
         "errors": errors or {},
-        "dots_left": int(view.activity.settings.get("dot_budget", 0)) - spent if view.activity else 0,
         "form_key": secrets.token_urlsafe(12),
     }
     return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False, compact=True)
@@ -207,13 +193,12 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-async def _submit(request: Request, workshop_id: int, work_for, draft=None) -> Response:
+async def _submit(request: Request, workshop_id: int, kind: ActivityType, action: str, data: dict) -> Response:
     """Run a participant's write through the single writer; answer as JSON or as a page.
 
     Nothing here touches the database on the event loop or holds a connection while the
     write waits in the writer's queue: the participant is read in a worker thread on a
     session closed at once, and an error page is read and rendered in a thread too."""
-    data = await form_data(request)
     segments = await form_list(request, "segments")
     holder = await read_in_thread(request.app.state.db.reader, lambda s: _holder(request, s, workshop_id))
     if holder is None or holder.removed:
@@ -226,112 +211,46 @@ async def _submit(request: Request, workshop_id: int, work_for, draft=None) -> R
             text = request.state.translator.gettext("Too many attempts")
             return JSONResponse({"ok": False, "retry": True, "error": text}, status_code=429)
         raise RateLimited(wait)
-    gap_id = an_id(data.get("gap")) or 0
+    posted = FormPost()
     try:
-        work = work_for(holder.id, data, segments)
-        ack = await request.app.state.writer.submit(work)
+        posted = kind.form_post(action, request.app.state.tallies, holder.id, data, segments)
+        ack = await request.app.state.writer.submit(posted.write)
     except Invalid as exc:
         if _wants_json(request):
             error = request.state.translator.message(next(iter(exc.errors.values())))
             return JSONResponse({"ok": False, "error": error}, status_code=422)
-        errors = {gap_id: next(iter(exc.errors.values()))}
+        errors = {posted.slot: next(iter(exc.errors.values()))}
         return await _page_in_thread(request, workshop_id, errors=errors, status_code=422)
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
-        return JSONResponse({"ok": True, "acks": [ack_json(a) for a in acks]})
-    if gap_id:
-        url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=gap_id)
-        return RedirectResponse(f"{url}#gap-{gap_id}", status_code=303)
-    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved="ranking")
-    return RedirectResponse(str(url), status_code=303)
+        return JSONResponse({"ok": True, "acks": [kind.ack_json(a) for a in acks]})
+    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=posted.slot)
+    return RedirectResponse(f"{url}#{posted.anchor}" if posted.anchor else str(url), status_code=303)
 
 
-def _ints(data: dict, *names: str) -> list[int]:
-    ids = [an_id(data.get(n)) for n in names]
-    if None in ids:
-        raise Invalid({"__all__": Message(N_("Choose one of the options."))})
-    return ids
+def form_routes(registry: Registry) -> APIRouter:
+    """The phone's form posts (no JavaScript, or fetch when the websocket is down): one
+    route per action of each registered kind, ``/p/{workshop_id}/<action>``, named
+    ``participant_<action>``."""
+    forms = APIRouter()
+    for kind in registry:
+        for action in kind.form_actions:
+            forms.add_api_route(
+                f"/p/{{workshop_id}}/{action}",
+                _form_endpoint(kind, action),
+                methods=["POST"],
+                name=f"participant_{action}",
+            )
+    return forms
 
 
-@router.post("/p/{workshop_id}/answer", name="participant_answer")
-async def participant_answer(request: Request, workshop_id: int) -> Response:
-    """Every question of one gap card at once (the form a phone without JavaScript posts)."""
-    tallies = request.app.state.tallies
+def _form_endpoint(kind: ActivityType, action: str):
+    async def participant_form(request: Request, workshop_id: int) -> Response:
+        data = await form_data(request)
+        draft = kind.draft(action, data)
+        if draft is not None:  # nothing is saved: the page again, with the unsaved state
+            return await _page_in_thread(request, workshop_id, draft=draft)
+        return await _submit(request, workshop_id, kind, action, data)
 
-    def work_for(participant_id: int, data: dict, segments: list[str]):
-        activity_id, gap_id = _ints(data, "activity", "gap")
-        key = str(data.get("key") or "")
-        answers = [(q, data[q]) for q in ("seriousness", *ELEMENTS) if data.get(q)]
-        if data.get("segments_asked"):
-            answers.append(("segments", segments))
-        if not answers:
-            raise Invalid({"__all__": Message(N_("Choose one of the options."))})
-
-        def work(s):
-            # One question: the phone's own key (as over the websocket); several: one key each.
-            keys = [key] if len(answers) == 1 else [f"{key}:{q}" for q, _ in answers]
-            return [
-                gaps.do_answer(s, tallies, participant_id, activity_id, gap_id, q, v, k, data.get("seq"))
-                for (q, v), k in zip(answers, keys, strict=True)
-            ]
-
-        return work
-
-    return await _submit(request, workshop_id, work_for)
-
-
-@router.post("/p/{workshop_id}/dots", name="participant_dots")
-async def participant_dots(request: Request, workshop_id: int) -> Response:
-    tallies = request.app.state.tallies
-
-    def work_for(participant_id: int, data: dict, _segments):
-        activity_id, gap_id = _ints(data, "activity", "gap")
-        key = str(data.get("key") or "")
-        return lambda s: gaps.do_dots(
-            s, tallies, participant_id, activity_id, gap_id, data.get("dots"), key, data.get("seq")
-        )
-
-    return await _submit(request, workshop_id, work_for)
-
-
-@router.post("/p/{workshop_id}/rank", name="participant_rank")
-async def participant_rank(request: Request, workshop_id: int) -> Response:
-    """Save a ranking; without JavaScript, the arrow buttons post here too and get the
-    page back with the changed (not yet saved) order."""
-    tallies = request.app.state.tallies
-    data = await form_data(request)
-    posted = [i.strip() for i in data.get("order", "").split(",") if i.strip()]  # checked by do_rank
-    order = [i for i in map(an_id, posted) if i is not None]
-    op = data.get("op", "save")
-    if op != "save":
-        return await _page_in_thread(request, workshop_id, draft=ranking.apply_draft_op(order, op))
-
-    def work_for(participant_id: int, data: dict, _segments):
-        (activity_id,) = _ints(data, "activity")
-        key = str(data.get("key") or "")
-        return lambda s: ranking.do_rank(s, tallies, participant_id, activity_id, posted, key, data.get("seq"))
-
-    return await _submit(request, workshop_id, work_for, draft=order)
-
-
-@router.post("/p/{workshop_id}/pair", name="participant_pair")
-async def participant_pair(request: Request, workshop_id: int) -> Response:
-    """One "which first?" answer of the pairwise mode."""
-    tallies = request.app.state.tallies
-
-    def work_for(participant_id: int, data: dict, _segments):
-        (activity_id,) = _ints(data, "activity")
-        key = f"{data.get('key') or ''}-{data.get('a')}-{data.get('b')}"
-        return lambda s: ranking.do_pair(
-            s,
-            tallies,
-            participant_id,
-            activity_id,
-            data.get("a"),
-            data.get("b"),
-            data.get("choice", ""),
-            key,
-            data.get("seq"),
-        )
-
-    return await _submit(request, workshop_id, work_for)
+    participant_form.__name__ = f"participant_{action}"
+    return participant_form

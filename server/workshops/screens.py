@@ -9,17 +9,16 @@ everyone.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from sqlmodel import Session, select
 
-from server.activities.gaps import tally as gap_tally
-from server.activities.kinds import KINDS
+from server.activities.registry import ActivityType, Registry
 from server.i18n import Translator
 from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
+from server.realtime.topics import Topic, html_message
 from server.web import compact_html
 from server.workshops import codes
 from server.workshops.live import current_activity, joined_count
@@ -31,30 +30,20 @@ MIN_GROUP_SIZE = 5
 
 @dataclass
 class LiveView:
-    """Everything a live template may show of a workshop at one moment."""
+    """Everything a live template may show of a workshop at one moment. What only one
+    kind shows is in ``panel``, built by that kind (``ActivityType.panel``)."""
 
     workshop: Workshop
     activity: object | None = None
-    kind: object | None = None
-    gaps: list[Gap] = field(default_factory=list)
+    kind: ActivityType | None = None  # the activity's kind, None when it cannot run live
+    panel: object | None = None
+    gaps: list[Gap] = field(default_factory=list)  # the activity's items (gaps or action lines)
     segments: list[Segment] = field(default_factory=list)
     groups: dict = field(default_factory=dict)
-    results: list = field(default_factory=list)
-    group_results: dict = field(default_factory=dict)
-    disagreement: list = field(default_factory=list)
     joined: int = 0
     online: int = 0
     answered: int = 0
     agenda: list = field(default_factory=list)
-    # Ranking activities
-    ranking: dict = field(default_factory=dict)  # method -> list[Placement]
-    headline: str = "schulze"
-    agreement: float | None = None
-    stability: dict = field(default_factory=dict)  # item -> share of resamples in the top k
-    k: int = 3
-    group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
-    rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
-    hidden_lines: list = field(default_factory=list)  # lines left out of Bradley–Terry: too few answers
     spaced_code: str = ""
     min_group_size: int = MIN_GROUP_SIZE
 
@@ -75,12 +64,18 @@ class LiveView:
 
 
 def live_view(
-    session: Session, workshop: Workshop, tallies, online: int, min_group_size: int = MIN_GROUP_SIZE, activity=None
+    session: Session,
+    workshop: Workshop,
+    tallies,
+    registry: Registry,
+    online: int,
+    min_group_size: int = MIN_GROUP_SIZE,
+    activity=None,
 ) -> LiveView:
     """What the live screens show now; ``activity`` instead of the current one (results).
 
     ``min_group_size`` is the installation's; the workshop may raise it. No figure resting on
-    fewer answers is put in the view (the tallies' result functions leave it out)."""
+    fewer answers is put in the view (the kinds' panels leave it out)."""
     view = LiveView(
         workshop=workshop,
         spaced_code=codes.spaced(workshop.join_code or ""),
@@ -98,53 +93,30 @@ def live_view(
     view.groups = {g.id: g for g in session.exec(select(StakeholderGroup))}
     if activity is None:
         return view
-    view.activity, view.kind = activity, KINDS.get(activity.kind)
+    view.activity, view.kind = activity, registry.get(activity.kind)
     view.gaps = activity_items(session, activity)
-    if activity.kind == "ranking":
-        ranking_view(view, tallies.get(activity.id, workshop.id), lambda: tallies.mark_dirty(workshop.id, "results"))
-    elif activity.kind == "gap_rating":
+    if view.kind is not None:
         tally = tallies.get(activity.id, workshop.id)
-        order = [g.id for g in view.gaps]
-        view.results = gap_tally.results(tally.overall, order, view.min_group_size)
+        view.panel = view.kind.panel(view, tally, lambda: tallies.mark_dirty(workshop.id, Topic.RESULTS))
         view.answered = tally.respondents()
-        grouped = gap_tally.group_results(tally, view.min_group_size)
-        view.group_results = {g: r for g, r in grouped.items() if g is not None}
-        by_key = {view.groups[g].key: r for g, r in view.group_results.items() if g in view.groups}
-        if "public" in by_key and "private" in by_key:
-            view.disagreement = gap_tally.disagreement(by_key["public"], by_key["private"])
     return view
-
-
-def ranking_view(view: LiveView, tally, on_stability=None) -> None:
-    """Fill in a ranking activity's results: every method, agreement, groups, stability."""
-    from server.activities.ranking.tally import live_results, stability, too_few_answers
-
-    settings, least = view.activity.settings, view.min_group_size
-    view.ranking = live_results(tally, least)
-    view.hidden_lines = too_few_answers(tally, least)
-    view.headline = settings.get("headline") or ("bradley_terry" if settings.get("mode") == "pairwise" else "schulze")
-    if view.headline not in view.ranking and view.ranking:
-        view.headline = next(iter(view.ranking))
-    view.answered = tally.respondents()
-    view.agreement = tally.kendall_w(least)
-    view.k = tally.k  # the activity's k, at most the number of lines
-    view.stability = stability(
-        tally, view.k, closed=view.activity.status == ActivityStatus.closed, on_ready=on_stability, min_answers=least
-    )
-    for group, sums in tally.group_sums.items():
-        if group is not None and sums.ballots >= least:
-            view.group_ranks[group] = tally.mean_ranks(group)
-    by_key = {view.groups[g].key: ranks for g, ranks in view.group_ranks.items() if g in view.groups}
-    if "public" in by_key and "private" in by_key:
-        diffs = [(i, abs(by_key["public"][i] - by_key["private"][i])) for i in tally.items]
-        view.rank_gaps = sorted(diffs, key=lambda d: -d[1])
 
 
 class ScreenRenderer:
     """Renders the hub's messages for one workshop (called at most a few times a second)."""
 
-    def __init__(self, env: Environment, db, tallies, hub, min_group_size: int = MIN_GROUP_SIZE, join_base=lambda: ""):
+    def __init__(
+        self,
+        env: Environment,
+        db,
+        tallies,
+        hub,
+        registry: Registry,
+        min_group_size: int = MIN_GROUP_SIZE,
+        join_base=lambda: "",
+    ):
         self.env = env
+        self.registry = registry
         self.join_base = join_base
         self.min_group_size = min_group_size
         self.db = db
@@ -159,20 +131,21 @@ class ScreenRenderer:
             workshop = session.get(Workshop, workshop_id)
             if workshop is None:
                 return {}
-            view = live_view(session, workshop, self.tallies, len(self.hub.online(workshop_id)), self.min_group_size)
+            online = len(self.hub.online(workshop_id))
+            view = live_view(session, workshop, self.tallies, self.registry, online, self.min_group_size)
         t = Translator(workshop.language)
         out: dict[str, dict[str, str]] = {PARTICIPANTS: {}, PROJECTOR: {}, CONSOLE: {}}
-        if "stage" in topics:
-            out[PARTICIPANTS]["stage"] = self.html("stage", "participant/_stage.html", view, t)
-        if topics & {"stage", "results"}:
+        if Topic.STAGE in topics:
+            out[PARTICIPANTS][Topic.STAGE] = self.html("stage", "participant/_stage.html", view, t)
+        if Topic.STAGE in topics or Topic.RESULTS in topics:
             revealed = view.activity is not None and view.activity.revealed
-            out[PARTICIPANTS]["results"] = (
+            out[PARTICIPANTS][Topic.RESULTS] = (
                 self.html("results", "participant/_results.html", view, t) if revealed else html_message("results", "")
             )
-            out[CONSOLE]["results"] = self.html("console-results", "live/_results.html", view, t)
-        if topics & {"stage", "counts"}:
-            out[CONSOLE]["counts"] = self.html("counts", "live/_counts.html", view, t)
-        if "stage" in topics:
+            out[CONSOLE][Topic.RESULTS] = self.html("console-results", "live/_results.html", view, t)
+        if Topic.STAGE in topics or Topic.COUNTS in topics:
+            out[CONSOLE][Topic.COUNTS] = self.html("counts", "live/_counts.html", view, t)
+        if Topic.STAGE in topics:
             out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
         screen = render_fragment(self.env, "live/_screen.html", view, t, join_base=self.join_base())
         out[PROJECTOR]["screen"] = html_message("screen", screen)
@@ -180,10 +153,6 @@ class ScreenRenderer:
 
     def html(self, element_id: str, template: str, view: LiveView, t: Translator) -> str:
         return html_message(element_id, render_fragment(self.env, template, view, t))
-
-
-def html_message(element_id: str, html: str) -> str:
-    return json.dumps({"t": "html", "id": element_id, "html": html}, ensure_ascii=False)
 
 
 def render_fragment(env: Environment, template: str, view: LiveView, t: Translator, **extra) -> str:

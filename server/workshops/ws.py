@@ -7,7 +7,6 @@ their answers here; every answer is acknowledged only after it is committed.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -15,10 +14,6 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
-from server.activities.acks import ack_json
-from server.activities.gaps import service as gaps
-from server.activities.gaps.batch import Rating
-from server.activities.ranking import service as ranking
 from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
 from server.auth.service import access_login
@@ -58,7 +53,7 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
     locale = pick_locale(ws.cookies.get(LANG_COOKIE), ws.headers.get("accept-language"), workshop.language)
     t = Translator(locale)
     await ws.accept()
-    hub, writer, tallies = app.state.hub, app.state.writer, app.state.tallies
+    hub, writer, tallies, registry = app.state.hub, app.state.writer, app.state.tallies, app.state.registry
     conn = Connection(ws.send_text, workshop_id, PARTICIPANTS, participant.id, close=ws.close)
     hub.attach(conn)
     budget, window = MESSAGES_PER_SECOND, int(time.monotonic())
@@ -90,9 +85,10 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
                 await _send_mine(conn, app, participant.id, message.a)
             elif isinstance(message, messages.Mine):
                 await _send_mine(conn, app, participant.id, message.a)
-            else:
-                await _answer(conn, writer, tallies, participant.id, message, t)
-                if isinstance(message, messages.Pair):  # the next two lines to compare
+            else:  # a write: its kind says what the writer runs
+                kind = registry.for_message(message.t)
+                await _answer(conn, writer, kind.write(message, tallies, participant.id), kind, message.k, t)
+                if kind.next_message(message):  # e.g. the next two lines to compare
                     await _send_mine(conn, app, participant.id, message.a)
     except WebSocketDisconnect:
         pass
@@ -101,35 +97,24 @@ async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
 
 
 def _error(conn: Connection, error: str) -> None:
-    conn.queue(json.dumps({"t": "error", "error": error}, ensure_ascii=False))
+    conn.queue(messages.error(error))
 
 
 def _refused(conn: Connection, key: str, error: str) -> None:
-    conn.queue(json.dumps({"t": "ack", "k": key, "ok": False, "error": error}, ensure_ascii=False))
+    conn.queue(messages.refused(key, error))
 
 
-def _write_of(m, tallies, participant_id: int):
-    """What the writer runs for a write the phone sent (one service step per kind)."""
-    if isinstance(m, messages.Answer):
-        return Rating(tallies, participant_id, m.a, m.g, m.q, m.v, m.k, m.s)
-    if isinstance(m, messages.Dots):
-        return lambda s: gaps.do_dots(s, tallies, participant_id, m.a, m.g, m.v, m.k, m.s)
-    if isinstance(m, messages.Rank):
-        return lambda s: ranking.do_rank(s, tallies, participant_id, m.a, m.order, m.k, m.s)
-    return lambda s: ranking.do_pair(s, tallies, participant_id, m.a, m.x, m.y, m.c, m.k, m.s)
-
-
-async def _answer(conn, writer, tallies, participant_id: int, message, t: Translator) -> None:
+async def _answer(conn, writer, work, kind, key: str, t: Translator) -> None:
     try:
-        ack = await writer.submit(_write_of(message, tallies, participant_id))
+        ack = await writer.submit(work)
     except Invalid as exc:
-        _refused(conn, message.k, t.message(next(iter(exc.errors.values()))))
+        _refused(conn, key, t.message(next(iter(exc.errors.values()))))
         return
     except Exception:  # the database refused it (each write fails alone): the phone may try again
         log.exception("a participant's write failed")
-        _refused(conn, message.k, t.gettext("Your answer could not be saved; please try again."))
+        _refused(conn, key, t.gettext("Your answer could not be saved; please try again."))
         return
-    conn.queue(json.dumps({"t": "ack", "k": message.k, "ok": True, **ack_json(ack)}))
+    conn.queue(messages.acknowledged(key, kind.ack_json(ack)))
 
 
 async def _send_mine(conn, app, participant_id: int, activity_id: int | None) -> None:
@@ -142,18 +127,12 @@ async def _send_mine(conn, app, participant_id: int, activity_id: int | None) ->
             activity = session.get(Activity, activity_id)
             if activity is None or activity.workshop_id != conn.workshop_id:
                 return {}
-            if activity.kind != "ranking":
-                mine = gaps.my_answers(session, participant_id, activity_id)
-                return {"answers": {str(g): a for g, a in mine.items()}}
-            if activity.settings.get("mode") == "pairwise":
-                tally = app.state.tallies.get(activity_id, activity.workshop_id)
-                pair = ranking.next_pair_for(session, tally, participant_id, activity_id)
-                return {"pair": list(pair) if pair else None}
-            return {"ranking": ranking.my_ballot(session, participant_id, activity_id)}
+            kind = app.state.registry.get(activity.kind)
+            return {} if kind is None else kind.mine(session, app.state.tallies, activity, participant_id)
 
     mine = await anyio.to_thread.run_sync(load)
     if mine:
-        conn.queue(json.dumps({"t": "mine", "a": activity_id, **mine}))
+        conn.queue(messages.mine(activity_id, mine))
 
 
 def _screen_user(app, token: str | None, workshop_id: int) -> int | None:

@@ -178,3 +178,12 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
 
     after_commit(session, move_tallies)
     return outcomes
+
+
+def write_card(session: Session, ratings: list[Rating]) -> list:
+    """The ratings of one gap card posted as a form, written together (all or none: the
+    first refusal is raised, and the writer's savepoint undoes the rest). The same rules
+    as over the websocket: ratings through ``write_ratings``, segments one at a time."""
+    together = [r for r in ratings if r.batchable]
+    outcomes = dict(zip(map(id, together), write_ratings(session, together), strict=True)) if together else {}
+    return [outcomes[id(r)].result() if r.batchable else r(session) for r in ratings]

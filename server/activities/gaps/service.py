@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from server.activities.gaps.spec import GAP_RATING
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded, whole, whole_in
@@ -46,6 +47,10 @@ class Ack:
     # A newer answer (by the phone's sequence) is stored: ``value`` is that one, ``seq`` its sequence.
     superseded: bool = False
     seq: int | None = None
+
+    def told(self) -> dict:
+        """What the phone is told was stored (``ActivityType.ack_json``)."""
+        return {"g": self.gap_id, "q": self.question, "v": self.value, "left": self.dots_left}
 
 
 class ActivityInfo:
@@ -94,7 +99,7 @@ def activity_info(session: Session, activity_id: int) -> ActivityInfo:
             raise refuse(N_("This activity does not exist."))
         conn = session.connection()
         row = conn.execute(_ACTIVITY_ROW, {"activity": activity_id}).first()
-        if row is None or row.kind != "gap_rating":
+        if row is None or row.kind != GAP_RATING.key:
             raise refuse(N_("This activity does not exist."))
         kept = session.info.get("activity_items")
         frozen = kept is not None and row.status != ActivityStatus.pending and row.opened_at is not None

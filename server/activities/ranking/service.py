@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.ranking.pairwise import next_pair
+from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import RankingTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded
@@ -38,6 +39,9 @@ class RankAck:
     superseded: bool = False  # a newer ballot (by the phone's sequence) is stored: ``ranking`` is that one
     seq: int | None = None
 
+    def told(self) -> dict:
+        return {"order": self.ranking}
+
 
 @dataclass
 class PairAck:
@@ -46,6 +50,9 @@ class PairAck:
     duplicate: bool = False
     superseded: bool = False
     seq: int | None = None
+
+    def told(self) -> dict:
+        return {"pair": list(self.pair), "choice": self.choice}
 
 
 @dataclass
@@ -72,7 +79,7 @@ def ranking_info(session: Session, activity_id: int) -> RankingInfo:
     cache = session.info.setdefault("ranking_info", {})
     if activity_id not in cache:
         activity = session.get(Activity, activity_id) if an_id(activity_id) is not None else None
-        if activity is None or activity.kind != "ranking":
+        if activity is None or activity.kind != RANKING.key:
             raise refuse(N_("This activity does not exist."))
         items = list(
             session.execute(

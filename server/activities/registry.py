@@ -1,0 +1,190 @@
+"""The contract every activity kind implements, and the registry the host dispatches through.
+
+An activity kind (gap rating, ranking, ...) is a package under ``server/activities/`` with
+one class implementing ``ActivityType``; ``server/app.py`` registers one instance of each
+(``registry.register(GapRating())``) and keeps the registry on ``app.state.registry``. The
+host (the websocket endpoint, the participant form routes, the live screens, the results
+API, the live tallies) looks a kind up here, by an activity's ``kind``, by the ``t`` of a
+phone's message or by the path of a form post, and never branches on a kind's name.
+Adding a kind is described in docs/architecture.md ("Adding an activity kind").
+
+This module holds no kind and imports none: it is the host's only door to the kinds.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlmodel import Session
+
+from server.activities.acks import ack_json
+from server.activities.settings import ActivityKind
+
+# What the single writer runs: ``work(session)``, returning an acknowledgement (or a
+# list of them for a form that writes several answers at once).
+Work = Callable[[Session], Any]
+
+
+@dataclass
+class FormPost:
+    """What a phone's form post (no JavaScript, or the fetch fallback) asks for.
+
+    ``write`` is run by the single writer (it may raise ``Invalid``). ``slot`` is where
+    the page shows the "Saved" mark or an error (``?saved=<slot>``, ``errors[<slot>]``),
+    ``anchor`` the element the page scrolls to after saving."""
+
+    write: Work | None = None
+    slot: int | str = 0
+    anchor: str | None = None
+
+
+def refusing(error: Exception) -> Work:
+    """A write that only refuses (a form that names nothing): the page still knows the
+    form's ``slot``, to show the refusal on the right card."""
+
+    def work(_session: Session):
+        raise error
+
+    return work
+
+
+class ActivityType(ABC):
+    """One kind of live activity. Each method gets what it needs; none keeps state
+    between calls (the live tallies live in ``activities.live.LiveTallies``)."""
+
+    #: The activity's ``kind`` column (``Activity.kind``), and the folder of its
+    #: templates: ``templates/activities/<key>/``.
+    key: ClassVar[str]
+    #: Its description for the agenda: label, library, settings with their validation
+    #: (pure: ``activities.kinds.ActivityKind``).
+    spec: ClassVar[ActivityKind]
+    #: The ``t`` of the phone's websocket messages that write an answer of this kind
+    #: (schema: ``workshops/messages.py``).
+    messages: ClassVar[tuple[str, ...]] = ()
+    #: The form posts of the phone page: ``/p/{workshop_id}/<action>``.
+    form_actions: ClassVar[tuple[str, ...]] = ()
+    #: The methods of its results the facilitator may show first (``settings["headline"]``).
+    headlines: ClassVar[tuple[str, ...]] = ()
+
+    # Settings ------------------------------------------------------------------------
+
+    def check_settings(self, data: dict, errors: dict) -> dict:
+        """The settings from a form, validated (messages go in ``errors``)."""
+        return self.spec.check_settings(data, errors)
+
+    # Writes --------------------------------------------------------------------------
+
+    @abstractmethod
+    def write(self, message, tallies, participant_id: int) -> Work:
+        """What the writer runs for a phone's websocket message (one of ``messages``).
+        On the hot path: no database read, nothing built but the work itself."""
+
+    def draft(self, action: str, data: dict) -> Any:
+        """A form post that only changes the phone's unsaved state (no write): the state
+        the page is shown again with (``phone_context(draft=...)``), else None."""
+        return None
+
+    def next_message(self, message) -> bool:
+        """Whether the phone gets its ``mine`` again after this write is acknowledged."""
+        return False
+
+    @abstractmethod
+    def form_post(self, action: str, tallies, participant_id: int, data: dict, segments: list[str]) -> FormPost:
+        """What a form post to ``action`` (one of ``form_actions``) asks for; the same
+        service step as ``write``. Raises ``Invalid`` for a form that names nothing."""
+
+    def ack_json(self, ack) -> dict:
+        """What a phone is told of a committed write (websocket and HTTP alike): the
+        kind's acknowledgement says what it stored (``ack.told()``); a write older than the
+        stored answer (by the phone's sequence) is told so, with the stored answer and its
+        sequence."""
+        return ack_json(ack)
+
+    # A phone's own answers -----------------------------------------------------------
+
+    @abstractmethod
+    def mine(self, session: Session, tallies, activity, participant_id: int) -> dict:
+        """The fields of the websocket's ``{"t": "mine", "a": ...}`` for this participant."""
+
+    @abstractmethod
+    def phone_context(self, session: Session, tallies, activity, participant_id: int, draft=None) -> dict:
+        """What the phone page's template (``template("phone")``) needs of this
+        participant beyond the broadcast view: their answers, a draft."""
+
+    # Tallies -------------------------------------------------------------------------
+
+    @abstractmethod
+    def recount(self, session: Session, activity_id: int) -> Any:
+        """The live tally counted afresh from the stored rows. A tally has
+        ``respondents()`` and ``snapshot()``; committed writes move it."""
+
+    # Views ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def panel(self, view, tally, on_change: Callable[[], None]) -> Any:
+        """The kind's part of the live view (``view.panel``), for its templates: figures
+        from the tally, none resting on fewer than ``view.min_group_size`` answers.
+        ``on_change`` marks the results dirty (a figure computed in the background)."""
+
+    def template(self, audience: str) -> str:
+        """The kind's template for ``phone``, ``screen`` (projector), ``console``
+        (facilitator's results) or ``results`` (phones' results, once revealed)."""
+        return f"activities/{self.key}/_{audience}.html"
+
+    # Results -------------------------------------------------------------------------
+
+    @abstractmethod
+    def results(self, view, tally) -> dict:
+        """The activity's results as one plain data structure (JSON types only): the only
+        source of the JSON API (and of exports, and of results across workshops). The
+        host adds the activity, workshop, items and respondents around it."""
+
+    @abstractmethod
+    def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
+        """One dict per stored answer, for exports; the columns are the kind's
+        ``ROW_COLUMNS`` (documented on the kind), in that order."""
+
+
+@dataclass
+class Registry:
+    """The activity kinds of this app, by key, by phone message and by form post."""
+
+    _kinds: dict[str, ActivityType] = field(default_factory=dict)
+    _by_message: dict[str, ActivityType] = field(default_factory=dict)
+    _by_form: dict[str, ActivityType] = field(default_factory=dict)
+
+    def register(self, kind: ActivityType) -> ActivityType:
+        for name, table in ((kind.key, self._kinds), *((m, self._by_message) for m in kind.messages)):
+            if name in table:
+                raise ValueError(f"{name!r} is registered twice")
+        for action in kind.form_actions:
+            if action in self._by_form:
+                raise ValueError(f"form action {action!r} is registered twice")
+        self._kinds[kind.key] = kind
+        self._by_message.update(dict.fromkeys(kind.messages, kind))
+        self._by_form.update(dict.fromkeys(kind.form_actions, kind))
+        return kind
+
+    def get(self, key: str) -> ActivityType | None:
+        """The kind of an activity (its ``kind`` column), or None when it cannot run live."""
+        return self._kinds.get(key)
+
+    def __getitem__(self, key: str) -> ActivityType:
+        return self._kinds[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._kinds
+
+    def __iter__(self):
+        return iter(self._kinds.values())
+
+    def for_message(self, t: str) -> ActivityType:
+        """The kind that writes a phone message of type ``t``."""
+        return self._by_message[t]
+
+    def for_form(self, action: str) -> ActivityType | None:
+        """The kind that answers a form post to ``/p/{workshop_id}/<action>``."""
+        return self._by_form.get(action)

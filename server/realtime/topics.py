@@ -1,0 +1,75 @@
+"""What the hub carries, typed: the audiences of a workshop, the topics a write marks
+dirty, and the few messages the hub writes itself. Their text forms (in Redis, in the
+phones' JSON) are made and read here only. Imports nothing else of ``server``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Audience(StrEnum):
+    """Who a connection is: every phone of a workshop, the projector, the console."""
+
+    PARTICIPANTS = "participants"
+    PROJECTOR = "projector"
+    CONSOLE = "console"
+
+
+class Topic(StrEnum):
+    """A part of a workshop's live screens that a change makes stale."""
+
+    STAGE = "stage"  # which activity is open and its cards (and the agenda)
+    RESULTS = "results"  # the figures
+    COUNTS = "counts"  # who joined, who answered
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A participant was removed: their phones are told and closed (not a rendered topic)."""
+
+    participant_id: int
+
+    PREFIX = "removed:"
+
+    def __str__(self) -> str:
+        return f"{self.PREFIX}{self.participant_id}"
+
+
+Mark = Topic | Removed  # what ``Hub.mark_dirty`` takes
+ALL_TOPICS = frozenset(Topic)
+
+
+def mark_text(mark: Mark) -> str:
+    """A dirty mark as sent to the other processes (Redis)."""
+    return str(mark)
+
+
+def parse_mark(text: str) -> Mark:
+    """A dirty mark from another process; ValueError when it is none."""
+    if text.startswith(Removed.PREFIX):
+        return Removed(int(text[len(Removed.PREFIX) :]))
+    return Topic(text)
+
+
+# The messages the hub and the screens send (the phone's own messages and its
+# acknowledgements: workshops/messages.py).
+
+
+class Sent(StrEnum):
+    """The ``t`` of a message the server sends on a websocket."""
+
+    HTML = "html"  # {"t": "html", "id": element id, "html": fragment}: replace that element
+    REMOVED = "removed"  # this phone's participant was removed
+    ACK = "ack"
+    ERROR = "error"
+    MINE = "mine"
+
+
+REMOVED_MESSAGE = json.dumps({"t": Sent.REMOVED.value})
+
+
+def html_message(element_id: str, html: str) -> str:
+    return json.dumps({"t": Sent.HTML.value, "id": element_id, "html": html}, ensure_ascii=False)
