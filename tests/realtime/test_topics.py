@@ -1,0 +1,26 @@
+"""Hub topics and the hub's own messages are typed; their text forms are made in one place."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.realtime.topics import REMOVED_MESSAGE, Removed, Topic, html_message, mark_text, parse_mark
+
+
+def test_marks_go_through_redis_and_back():
+    for mark in (Topic.STAGE, Topic.RESULTS, Topic.COUNTS, Removed(42)):
+        assert parse_mark(mark_text(mark)) == mark
+    assert mark_text(Removed(42)) == "removed:42" and mark_text(Topic.RESULTS) == "results"
+    with pytest.raises(ValueError):
+        parse_mark("nonsense")
+
+
+def test_a_topic_is_its_string_for_the_texts_the_hub_keeps():
+    assert {Topic.RESULTS: 1}["results"] == 1 and Topic.STAGE in {"stage"}
+
+
+def test_the_hub_s_messages():
+    assert json.loads(REMOVED_MESSAGE) == {"t": "removed"}
+    assert json.loads(html_message("stage", "<p>ñ</p>")) == {"t": "html", "id": "stage", "html": "<p>ñ</p>"}
