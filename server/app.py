@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -242,8 +242,15 @@ def _install_error_pages(app: FastAPI) -> None:
     async def invalid(request: Request, exc: Invalid):
         return render(request, "error.html", {"status": 422, "errors": exc.errors}, status_code=422)
 
-    from fastapi.exceptions import RequestValidationError
+    from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
+        # A path id out of range (or not a number) names nothing: 404, as for a missing id.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return error_page(request, 404)
         return error_page(request, 400)
+
+    @app.exception_handler(WebSocketRequestValidationError)
+    async def bad_socket(websocket: WebSocket, exc: WebSocketRequestValidationError):
+        await websocket.close(code=4401)  # as for a workshop that does not exist

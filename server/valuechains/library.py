@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, SQLModel, select
 
-from server.errors import Invalid, NotFound, clean_text
+from server.errors import Invalid, NotFound, clean_id, clean_text
 from server.i18n import N_, Message
 from server.models import ActionLine, ActivityItem, Gap, ValueChain, WorkArea
 from server.ordering import moved, renumber
@@ -76,14 +76,9 @@ def check_item(session: Session, chain: ValueChain, kind: LibraryKind, data: dic
             errors["mechanisms"] = Message(N_("Up to 20 mechanisms of at most 200 characters each."))
         clean["mechanisms"] = mechanisms
     else:
-        raw = str(data.get("work_area_id") or "").strip()
-        area_id = None
-        if raw:
-            area = session.get(WorkArea, int(raw)) if raw.isdigit() else None
-            if area is None:
-                errors["work_area_id"] = Message(N_("Choose one of the options."))
-            else:
-                area_id = area.id
+        area_id = clean_id(data, "work_area_id", errors, required=False)
+        if area_id is not None and session.get(WorkArea, area_id) is None:
+            errors["work_area_id"] = Message(N_("Choose one of the options."))
         clean["work_area_id"] = area_id
     if errors:
         raise Invalid(errors)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.activities.kinds import KINDS, ActivityKind
+from server.activities.values import an_id
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import LOCALES, N_, Message, Translator
 from server.models import (
@@ -190,11 +191,12 @@ def check_activity(
     library = {item.id: item for item in available_items(session, chain, kind)}
     chosen: list[int] = []
     for raw in item_ids:
-        if not raw.isdigit() or int(raw) not in library:
+        item_id = an_id(raw)
+        if item_id not in library:
             errors["items"] = Message(N_("Choose items from the chain's library."))
             break
-        if int(raw) not in chosen:
-            chosen.append(int(raw))
+        if item_id not in chosen:
+            chosen.append(item_id)
     if not chosen and "items" not in errors:
         errors["items"] = Message(N_("Choose at least one item."))
     order = {item_id: n for n, item_id in enumerate(library)}
