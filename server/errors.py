@@ -25,6 +25,11 @@ class Forbidden(Exception):
     """The caller is known but may not do this."""
 
 
+class Conflict(Exception):
+    """Someone else changed the same thing at the same moment; this request changed nothing
+    and may simply be tried again."""
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after: int):
         super().__init__(retry_after)

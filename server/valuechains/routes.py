@@ -275,7 +275,7 @@ def library_action(
     elif action == "remove":
         library.do_remove_item(session, chain, lk, item)
     elif action == "restore":
-        library.do_restore_item(session, item)
+        library.do_restore_item(session, chain, item)
     else:
         raise NotFound()
     return _library_answer(request, session, chain, lk)
