@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
@@ -37,7 +37,9 @@ class World:
     code: str  # workshop 1's join code
     workshop_2: int
     tokens: dict  # participant role -> its cookie token
-    activities: dict = field(default_factory=dict)  # kind of message -> an activity of workshop 1
+    activities: dict  # kind of phone message -> an activity of workshop 1 it fits
+    rank_order: list  # the action lines, as a full ranking ballot
+    own_activity: dict  # workshop -> an activity of it that no test opens
 
 
 def build(db, users) -> World:
@@ -57,10 +59,12 @@ def build(db, users) -> World:
     _p1, token_1 = do_join(db, w1, joined)
     _p2, token_2 = do_join(db, w2, joined)
     removable = [do_join(db, w1, joined)[0] for _ in range(2)]
+    # Workshop 1's agenda: dots, ranking, rating, dots, ranking (made pairwise).
     agenda = agenda_of(db, w1)
-    agenda[3].settings = {**agenda[3].settings, "mode": "pairwise"}
-    db.add(agenda[3])
+    agenda[4].settings = {**agenda[4].settings, "mode": "pairwise"}
+    db.add(agenda[4])
     db.commit()
+    lines = [line.id for line in items_of(db, chain, ACTION_LINES)]
     values = {
         "chain_id": chain.id,
         "workshop_id": w1.id,
@@ -77,15 +81,16 @@ def build(db, users) -> World:
         "participant_id": removable[0].id,
         "direction": "down",
         "audience": "projector",
-        "_action_line_id": items_of(db, chain, ACTION_LINES)[0].id,
-        "_action_line_2_id": items_of(db, chain, ACTION_LINES)[1].id,
+        "_action_line_id": lines[0],
+        "_action_line_2_id": lines[1],
     }
     # A second allowed caller of a route that deletes what it names needs its own.
     per_role = {"admin": {"segment_id": segments[1].id, "user_id": users.admin.id, "participant_id": removable[1].id}}
-    activities = {"dots": agenda[0].id, "rank": agenda[1].id, "answer": agenda[2].id, "pair": agenda[3].id}
-    return World(
-        values, per_role, w1.join_code, w2.id, {"participant_1": token_1, "participant_2": token_2}, activities
-    )
+    activities = {"dots": agenda[0].id, "rank": agenda[1].id, "answer": agenda[2].id, "pair": agenda[4].id}
+    tokens = {"participant_1": token_1, "participant_2": token_2}
+    # An activity of each workshop that the tests leave alone.
+    own = {w1.id: agenda[3].id, w2.id: agenda_of(db, w2)[0].id}
+    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own)
 
 
 @contextmanager
