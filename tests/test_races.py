@@ -97,6 +97,29 @@ def _assert_ordered(positions: list[int]) -> None:
     assert positions == list(range(len(positions))), positions
 
 
+def _race_checked(app, users, db, requests, model, **parent) -> tuple[list[int], list[int]]:
+    """Race the requests; no answer a 500, and the list's positions are 0..n-1 once each."""
+    statuses = _race(app, users, requests)
+    assert set(statuses) <= ANSWERS, statuses
+    positions = _positions(db, model, **parent)
+    _assert_ordered(positions)
+    return statuses, positions
+
+
+def _shuffles(url: str, ids: list[int], actions: tuple[str, ...]) -> list[tuple[str, dict]]:
+    """THREADS + 4 requests, each one action (move up, down, remove) on a random item."""
+    rng = random.Random(8)
+    return [(url.format(id=rng.choice(ids), action=actions[n % 3]), {}) for n in range(THREADS + 4)]
+
+
+def _seed(db, model, chain, count: int, name: str) -> None:
+    """``count`` more rows after the chain's first three (segments, gaps or action lines)."""
+    field = "name" if model is Segment else "title"
+    for n in range(count):
+        db.add(model(value_chain_id=chain.id, position=3 + n, **{field: f"{name} {n}"}))
+    db.commit()
+
+
 def _activity_form(kind: str, item_ids: list[int], title: str) -> dict:
     data = {**KINDS[kind].defaults(), "kind": kind, "title": title, "items": [str(i) for i in item_ids]}
     return {k: ("on" if v is True else "" if v is False else v) for k, v in data.items()}
@@ -115,92 +138,52 @@ def test_concurrent_additions_never_pass_the_agenda_limit(app, client, db, users
     _fill_agenda(db, chain, workshop, MAX_ACTIVITIES - 4)
     lines = [a.id for a in library.items_of(db, chain, library.ACTION_LINES)]
     url = f"/workshops/{workshop.id}/activities/new"
-    statuses = _race(app, users, [(url, _activity_form("ranking", lines, f"Otra {n}")) for n in range(THREADS)])
-    assert set(statuses) <= ANSWERS, statuses
-    assert statuses.count(303) == 4, statuses
-    positions = _positions(db, Activity, workshop_id=workshop.id)
-    assert len(positions) == MAX_ACTIVITIES
-    _assert_ordered(positions)
+    requests = [(url, _activity_form("ranking", lines, f"Otra {n}")) for n in range(THREADS)]
+    statuses, positions = _race_checked(app, users, db, requests, Activity, workshop_id=workshop.id)
+    assert statuses.count(303) == 4 and len(positions) == MAX_ACTIVITIES, statuses
 
 
 def test_concurrent_moves_and_removals_keep_the_agenda_in_order(app, client, db, users, shared):
     chain, workshop = shared
     _fill_agenda(db, chain, workshop, 16)
-    ids = [a for a in db.exec(select(Activity.id).where(Activity.workshop_id == workshop.id))]
-    rng = random.Random(8)
-    actions = ["up", "down", "remove"]
-    requests = [
-        (f"/workshops/{workshop.id}/activities/{rng.choice(ids)}/{actions[n % 3]}", {}) for n in range(THREADS + 4)
-    ]
-    statuses = _race(app, users, requests)
-    assert set(statuses) <= ANSWERS, statuses
-    positions = _positions(db, Activity, workshop_id=workshop.id)
+    ids = list(db.exec(select(Activity.id).where(Activity.workshop_id == workshop.id)))
+    requests = _shuffles(f"/workshops/{workshop.id}/activities/{{id}}/{{action}}", ids, ("up", "down", "remove"))
+    _statuses, positions = _race_checked(app, users, db, requests, Activity, workshop_id=workshop.id)
     assert len(positions) < 16
-    _assert_ordered(positions)
 
 
 def test_concurrent_additions_never_pass_the_segment_limit(app, client, db, users, shared):
     chain, _workshop = shared
-    for n in range(MAX_SEGMENTS - 3 - 3):  # the chain has 3 already
-        db.add(Segment(value_chain_id=chain.id, name=f"Segmento {n}", position=3 + n))
-    db.commit()
-    url = f"/chains/{chain.id}/segments"
-    statuses = _race(app, users, [(url, {"name": f"Nuevo {n}"}) for n in range(THREADS)])
-    assert set(statuses) <= ANSWERS, statuses
-    assert statuses.count(303) == 3, statuses
-    positions = _positions(db, Segment, value_chain_id=chain.id)
-    assert len(positions) == MAX_SEGMENTS
-    _assert_ordered(positions)
+    _seed(db, Segment, chain, MAX_SEGMENTS - 3 - 3, "Segmento")
+    requests = [(f"/chains/{chain.id}/segments", {"name": f"Nuevo {n}"}) for n in range(THREADS)]
+    statuses, positions = _race_checked(app, users, db, requests, Segment, value_chain_id=chain.id)
+    assert statuses.count(303) == 3 and len(positions) == MAX_SEGMENTS, statuses
 
 
 def test_concurrent_segment_moves_and_removals_keep_the_order(app, client, db, users, shared):
     chain, _workshop = shared
-    for n in range(12):
-        db.add(Segment(value_chain_id=chain.id, name=f"Segmento {n}", position=3 + n))
-    db.commit()
+    _seed(db, Segment, chain, 12, "Segmento")
     ids = list(db.exec(select(Segment.id).where(Segment.value_chain_id == chain.id)))
-    rng = random.Random(8)
-    requests = []
-    for n in range(THREADS + 4):
-        segment = rng.choice(ids)
-        what = ("move/up", "move/down", "delete")[n % 3]
-        requests.append((f"/chains/{chain.id}/segments/{segment}/{what}", {}))
-    statuses = _race(app, users, requests)
-    assert set(statuses) <= ANSWERS, statuses
-    _assert_ordered(_positions(db, Segment, value_chain_id=chain.id))
+    requests = _shuffles(f"/chains/{chain.id}/segments/{{id}}/{{action}}", ids, ("move/up", "move/down", "delete"))
+    _race_checked(app, users, db, requests, Segment, value_chain_id=chain.id)
 
 
 @pytest.mark.parametrize("kind", [library.GAPS, library.ACTION_LINES], ids=lambda k: k.slug)
 def test_concurrent_additions_never_pass_the_library_limit(app, client, db, users, shared, kind):
     chain, _workshop = shared
-    model = kind.model
-    for n in range(library.MAX_ITEMS - 3 - 3):  # the chain has 3 of each already
-        db.add(model(value_chain_id=chain.id, title=f"Item {n}", position=3 + n))
-    db.commit()
-    url = f"/chains/{chain.id}/library/{kind.slug}"
-    statuses = _race(app, users, [(url, {"title": f"Nuevo {n}"}) for n in range(THREADS)])
-    assert set(statuses) <= ANSWERS, statuses
-    assert statuses.count(303) == 3, statuses
-    positions = _positions(db, model, value_chain_id=chain.id)
-    assert len(positions) == library.MAX_ITEMS
-    _assert_ordered(positions)
+    _seed(db, kind.model, chain, library.MAX_ITEMS - 3 - 3, "Item")
+    requests = [(f"/chains/{chain.id}/library/{kind.slug}", {"title": f"Nuevo {n}"}) for n in range(THREADS)]
+    statuses, positions = _race_checked(app, users, db, requests, kind.model, value_chain_id=chain.id)
+    assert statuses.count(303) == 3 and len(positions) == library.MAX_ITEMS, statuses
 
 
 def test_concurrent_library_moves_and_removals_keep_the_order(app, client, db, users, shared):
     chain, _workshop = shared
-    for n in range(12):
-        db.add(Gap(value_chain_id=chain.id, title=f"Brecha extra {n}", position=3 + n))
-    db.commit()
-    # The workshop's dot voting uses the first gaps: removing them archives them.
+    _seed(db, Gap, chain, 12, "Brecha extra")
+    # The workshop's dot voting uses the first gaps: removing those archives them.
     ids = list(db.exec(select(Gap.id).where(Gap.value_chain_id == chain.id)))
-    rng = random.Random(8)
-    requests = []
-    for n in range(THREADS + 4):
-        what = ("up", "down", "remove")[n % 3]
-        requests.append((f"/chains/{chain.id}/library/gaps/{rng.choice(ids)}/{what}", {}))
-    statuses = _race(app, users, requests)
-    assert set(statuses) <= ANSWERS, statuses
-    _assert_ordered(_positions(db, Gap, value_chain_id=chain.id))
+    requests = _shuffles(f"/chains/{chain.id}/library/gaps/{{id}}/{{action}}", ids, ("up", "down", "remove"))
+    _race_checked(app, users, db, requests, Gap, value_chain_id=chain.id)
     assert _positions(db, ActionLine, value_chain_id=chain.id) == [0, 1, 2]
 
 
