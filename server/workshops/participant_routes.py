@@ -20,7 +20,7 @@ from server.db import ReadSession, read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop
-from server.web import form_data, form_list, render, secure_cookies
+from server.web import Id, form_data, form_list, render, secure_cookies
 from server.workshops.participants import (
     access_participant,
     access_workshop_by_code,
@@ -199,7 +199,7 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(request: Request, session: ReadSession, workshop_id: int, saved: str | None = None) -> Response:
+def participant_page(request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None) -> Response:
     return _own_page(request, session, workshop_id, saved=saved)
 
 
@@ -254,7 +254,7 @@ def _ints(data: dict, *names: str) -> list[int]:
 
 
 @router.post("/p/{workshop_id}/answer", name="participant_answer")
-async def participant_answer(request: Request, workshop_id: int) -> Response:
+async def participant_answer(request: Request, workshop_id: Id) -> Response:
     """Every question of one gap card at once (the form a phone without JavaScript posts)."""
     tallies = request.app.state.tallies
 
@@ -281,7 +281,7 @@ async def participant_answer(request: Request, workshop_id: int) -> Response:
 
 
 @router.post("/p/{workshop_id}/dots", name="participant_dots")
-async def participant_dots(request: Request, workshop_id: int) -> Response:
+async def participant_dots(request: Request, workshop_id: Id) -> Response:
     tallies = request.app.state.tallies
 
     def work_for(participant_id: int, data: dict, _segments):
@@ -295,7 +295,7 @@ async def participant_dots(request: Request, workshop_id: int) -> Response:
 
 
 @router.post("/p/{workshop_id}/rank", name="participant_rank")
-async def participant_rank(request: Request, workshop_id: int) -> Response:
+async def participant_rank(request: Request, workshop_id: Id) -> Response:
     """Save a ranking; without JavaScript, the arrow buttons post here too and get the
     page back with the changed (not yet saved) order."""
     tallies = request.app.state.tallies
@@ -315,7 +315,7 @@ async def participant_rank(request: Request, workshop_id: int) -> Response:
 
 
 @router.post("/p/{workshop_id}/pair", name="participant_pair")
-async def participant_pair(request: Request, workshop_id: int) -> Response:
+async def participant_pair(request: Request, workshop_id: Id) -> Response:
     """One "which first?" answer of the pairwise mode."""
     tallies = request.app.state.tallies
 
