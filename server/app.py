@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -22,7 +25,7 @@ from server.auth.deps import LoginRequired, csrf_protect
 from server.auth.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from server.config import Settings
 from server.db import Database
-from server.errors import Forbidden, Invalid, NotFound, RateLimited
+from server.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import LOCALES, Translator, pick_locale
 from server.realtime.topics import Topic
@@ -227,6 +230,19 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
+# PostgreSQL's answers to a lost race: deadlock detected, serialization failure, lock not available.
+LOST_RACE_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+def _conflict_page(request: Request) -> Response:
+    """409: someone changed the same thing at the same moment. htmx puts the message in
+    place of the page's content; either way it links back to the page, reloaded."""
+    came_from = request.headers.get("HX-Current-URL") or request.headers.get("referer") or ""
+    back = safe_next(urlsplit(came_from).path or None, str(request.url_for("home")))
+    headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"} if is_htmx(request) else None
+    return render(request, "error.html", {"status": 409, "back": back}, status_code=409, headers=headers)
+
+
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
@@ -252,6 +268,21 @@ def _install_error_pages(app: FastAPI) -> None:
     async def forbidden(request: Request, exc: Forbidden):
         return error_page(request, 403)
 
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict):
+        return _conflict_page(request)
+
+    # A lost race that no lock prevented (another kind of writer): the same answer, not a 500.
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError):
+        return _conflict_page(request)
+
+    @app.exception_handler(OperationalError)
+    async def operational(request: Request, exc: OperationalError):
+        if getattr(exc.orig, "sqlstate", None) not in LOST_RACE_SQLSTATES:
+            raise exc
+        return _conflict_page(request)
+
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, exc: RateLimited):
         return error_page(request, 429, {"Retry-After": str(exc.retry_after)})
@@ -260,8 +291,15 @@ def _install_error_pages(app: FastAPI) -> None:
     async def invalid(request: Request, exc: Invalid):
         return render(request, "error.html", {"status": 422, "errors": exc.errors}, status_code=422)
 
-    from fastapi.exceptions import RequestValidationError
+    from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
+        # A path id out of range (or not a number) names nothing: 404, as for a missing id.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return error_page(request, 404)
         return error_page(request, 400)
+
+    @app.exception_handler(WebSocketRequestValidationError)
+    async def bad_socket(websocket: WebSocket, exc: WebSocketRequestValidationError):
+        await websocket.close(code=4401)  # as for a workshop that does not exist

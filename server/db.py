@@ -121,6 +121,24 @@ def transaction(engine: Engine, info: dict | None = None) -> Iterator[Session]:
             callback()
 
 
+def lock(session: Session, parent) -> None:
+    """Take ``parent``'s row lock for the rest of the transaction, and read it afresh.
+
+    Changes to an ordered list (a chain's segments and library, a workshop's agenda) lock
+    the list's parent first: "count, then insert" and renumbering then run one at a time,
+    and each reads the list as the one before it left it. On PostgreSQL this is
+    ``SELECT ... FOR UPDATE`` (a second writer waits here); on SQLite the writer's
+    ``BEGIN IMMEDIATE`` has serialized writers already (``FOR UPDATE`` is not rendered).
+    Read the list after the lock with ``populate_existing`` (``current`` for one row).
+    """
+    session.refresh(parent, with_for_update=True)
+
+
+def current(session: Session, row):
+    """``row`` as it is now (after ``lock``), or None when it was deleted meanwhile."""
+    return session.get(type(row), row.id, populate_existing=True)
+
+
 # The live hot path (a vote) runs these thousands of times a second: statements are built
 # once per table and dialect, and executed as Core on the session's connection, with the
 # values as parameters (no ORM bulk machinery, no rebuilding of ON CONFLICT clauses).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.activities.values import an_id
 from server.i18n import N_, Message
 
 
@@ -22,6 +23,11 @@ class NotFound(Exception):
 
 class Forbidden(Exception):
     """The caller is known but may not do this."""
+
+
+class Conflict(Exception):
+    """Someone else changed the same thing at the same moment; this request changed nothing
+    and may simply be tried again."""
 
 
 class RateLimited(Exception):
@@ -51,3 +57,17 @@ def clean_int(data: dict, field: str, errors: dict, *, required: bool = True) ->
     except ValueError:
         errors[field] = Message(N_("Choose one of the options."))
         return None
+
+
+def clean_id(data: dict, field: str, errors: dict, *, required: bool = True) -> int | None:
+    """An id chosen in a form (a select's value): missing, malformed or out of range is
+    recorded in ``errors`` as a choice that is not one of the options."""
+    raw = str(data.get(field) or "").strip()
+    if not raw:
+        if required:
+            errors[field] = Message(N_("This field is required."))
+        return None
+    value = an_id(raw)
+    if value is None:
+        errors[field] = Message(N_("Choose one of the options."))
+    return value

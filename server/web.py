@@ -12,15 +12,20 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from server import ROOT
+from server.activities.values import MAX_ID
 from server.i18n import LOCALE_NAMES, LOCALES, Message, Translator
 
 STATIC_VERSION = "2"
+
+# The type of every id in a path: one out of range (or not a number) is answered like an
+# id that names nothing (404, or a websocket closed with 4401), before any query runs.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def make_environment() -> Environment:

@@ -7,8 +7,11 @@ arrive as ``int``; forms send strings of ASCII digits. Pure: no I/O, no framewor
 
 from __future__ import annotations
 
-MAX_ID = 2**63 - 1  # the largest integer both databases store (BIGINT, SQLite INTEGER)
-_DIGITS = len(str(MAX_ID))
+MAX_BIGINT = 2**63 - 1  # the largest integer both databases store (BIGINT, SQLite INTEGER)
+# Ids are INTEGER columns: 32 bits on PostgreSQL, and SQLAlchemy binds an id as INTEGER, so a
+# larger one fails inside the query ("integer out of range"); none can exist anyway.
+MAX_ID = 2**31 - 1
+_DIGITS = len(str(MAX_BIGINT))
 
 
 def whole(raw) -> int | None:
@@ -34,7 +37,7 @@ def whole_in(raw, low: int, high: int) -> int | None:
 
 
 def an_id(raw) -> int | None:
-    """A row id (1 .. 2**63 - 1) as a phone sends one, otherwise None."""
+    """A row id (1 .. MAX_ID) as a phone or a form sends one, otherwise None."""
     return whole_in(raw, 1, MAX_ID)
 
 
@@ -44,7 +47,7 @@ def sequence(raw) -> int | None:
     it carries something else."""
     if raw is None or raw == "":
         return None
-    value = an_id(raw)
+    value = whole_in(raw, 1, MAX_BIGINT)
     if value is None:
         raise ValueError(raw)
     return value

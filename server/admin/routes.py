@@ -19,7 +19,7 @@ from server.auth.deps import AdminUser
 from server.auth.service import list_users
 from server.db import DbSession
 from server.errors import Invalid, NotFound
-from server.web import Posted, fields, hx_target, redirect, render
+from server.web import Id, Posted, fields, hx_target, redirect, render
 
 router = APIRouter(prefix="/admin")
 
@@ -51,14 +51,14 @@ def admin_user_create(request: Request, session: DbSession, user: AdminUser, for
 
 
 @router.get("/users/{user_id}/edit", name="admin_user_edit")
-def admin_user_edit(request: Request, session: DbSession, user: AdminUser, user_id: int) -> Response:
+def admin_user_edit(request: Request, session: DbSession, user: AdminUser, user_id: Id) -> Response:
     account = admin.access_account(session, user_id)
     ctx = {"account": account, "form": admin.account_form(account), "section": "users"}
     return render(request, "admin/user_form.html", ctx)
 
 
 @router.post("/users/{user_id}/edit", name="admin_user_update")
-def admin_user_update(request: Request, session: DbSession, user: AdminUser, user_id: int, form: Posted) -> Response:
+def admin_user_update(request: Request, session: DbSession, user: AdminUser, user_id: Id, form: Posted) -> Response:
     account = admin.access_account(session, user_id)
     data = fields(form)
     try:
@@ -190,17 +190,17 @@ def admin_group_add(request: Request, session: DbSession, user: AdminUser, form:
 
 
 @router.get("/groups/{group_id}/edit", name="admin_group_edit")
-def admin_group_edit(request: Request, session: DbSession, user: AdminUser, group_id: int) -> Response:
+def admin_group_edit(request: Request, session: DbSession, user: AdminUser, group_id: Id) -> Response:
     return _edit(request, session, admin.GROUPS, group_id)
 
 
 @router.post("/groups/{group_id}/edit", name="admin_group_update")
-def admin_group_update(request: Request, session: DbSession, user: AdminUser, group_id: int, form: Posted) -> Response:
+def admin_group_update(request: Request, session: DbSession, user: AdminUser, group_id: Id, form: Posted) -> Response:
     return _update(request, session, admin.GROUPS, group_id, form)
 
 
 @router.post("/groups/{group_id}/{action}", name="admin_group_action")
-def admin_group_action(request: Request, session: DbSession, user: AdminUser, group_id: int, action: str) -> Response:
+def admin_group_action(request: Request, session: DbSession, user: AdminUser, group_id: Id, action: str) -> Response:
     return _action(request, session, admin.GROUPS, group_id, action)
 
 
@@ -215,19 +215,17 @@ def admin_work_area_add(request: Request, session: DbSession, user: AdminUser, f
 
 
 @router.get("/work-areas/{area_id}/edit", name="admin_work_area_edit")
-def admin_work_area_edit(request: Request, session: DbSession, user: AdminUser, area_id: int) -> Response:
+def admin_work_area_edit(request: Request, session: DbSession, user: AdminUser, area_id: Id) -> Response:
     return _edit(request, session, admin.WORK_AREAS, area_id)
 
 
 @router.post("/work-areas/{area_id}/edit", name="admin_work_area_update")
 def admin_work_area_update(
-    request: Request, session: DbSession, user: AdminUser, area_id: int, form: Posted
+    request: Request, session: DbSession, user: AdminUser, area_id: Id, form: Posted
 ) -> Response:
     return _update(request, session, admin.WORK_AREAS, area_id, form)
 
 
 @router.post("/work-areas/{area_id}/{action}", name="admin_work_area_action")
-def admin_work_area_action(
-    request: Request, session: DbSession, user: AdminUser, area_id: int, action: str
-) -> Response:
+def admin_work_area_action(request: Request, session: DbSession, user: AdminUser, area_id: Id, action: str) -> Response:
     return _action(request, session, admin.WORK_AREAS, area_id, action)

@@ -9,6 +9,7 @@ from server.auth.deps import CurrentUser
 from server.db import DbSession
 from server.errors import NotFound
 from server.results.service import activity_results
+from server.web import Id
 from server.workshops.screens import live_view
 from server.workshops.service import access_activity, access_workshop
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api")
 
 @router.get("/workshops/{workshop_id}/activities/{activity_id}/results", name="api_activity_results")
 def api_activity_results(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id
 ) -> JSONResponse:
     workshop, _chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)

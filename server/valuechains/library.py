@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, SQLModel, select
 
-from server.errors import Invalid, NotFound, clean_text
+from server.db import current, lock
+from server.errors import Conflict, Invalid, NotFound, clean_id, clean_text
 from server.i18n import N_, Message
 from server.models import ActionLine, ActivityItem, Gap, ValueChain, WorkArea
 from server.ordering import moved, renumber
@@ -41,7 +42,7 @@ def kind_named(slug: str) -> LibraryKind:
 
 def items_of(session: Session, chain: ValueChain, kind: LibraryKind, *, archived: bool | None = None):
     model = kind.model
-    query = select(model).where(model.value_chain_id == chain.id)
+    query = select(model).where(model.value_chain_id == chain.id).execution_options(populate_existing=True)
     if archived is not None:
         query = query.where(model.archived == archived)
     return list(session.exec(query.order_by(model.position, model.id)))
@@ -52,6 +53,15 @@ def access_item(session: Session, chain: ValueChain, kind: LibraryKind, item_id:
     if item is None or item.value_chain_id != chain.id:
         raise NotFound()
     return item
+
+
+def _still(session: Session, chain: ValueChain, item):
+    """Lock the chain's library; the item as it is now, unless removed meanwhile."""
+    lock(session, chain)
+    now = current(session, item)
+    if now is None:
+        raise Conflict()
+    return now
 
 
 def work_areas(session: Session) -> list[WorkArea]:
@@ -76,14 +86,9 @@ def check_item(session: Session, chain: ValueChain, kind: LibraryKind, data: dic
             errors["mechanisms"] = Message(N_("Up to 20 mechanisms of at most 200 characters each."))
         clean["mechanisms"] = mechanisms
     else:
-        raw = str(data.get("work_area_id") or "").strip()
-        area_id = None
-        if raw:
-            area = session.get(WorkArea, int(raw)) if raw.isdigit() else None
-            if area is None:
-                errors["work_area_id"] = Message(N_("Choose one of the options."))
-            else:
-                area_id = area.id
+        area_id = clean_id(data, "work_area_id", errors, required=False)
+        if area_id is not None and session.get(WorkArea, area_id) is None:
+            errors["work_area_id"] = Message(N_("Choose one of the options."))
         clean["work_area_id"] = area_id
     if errors:
         raise Invalid(errors)
@@ -91,6 +96,7 @@ def check_item(session: Session, chain: ValueChain, kind: LibraryKind, data: dic
 
 
 def do_add_item(session: Session, chain: ValueChain, kind: LibraryKind, data: dict):
+    lock(session, chain)
     clean = check_item(session, chain, kind, data)
     existing = items_of(session, chain, kind)
     if len(existing) >= MAX_ITEMS:
@@ -102,6 +108,7 @@ def do_add_item(session: Session, chain: ValueChain, kind: LibraryKind, data: di
 
 
 def do_update_item(session: Session, chain: ValueChain, kind: LibraryKind, item, data: dict):
+    item = _still(session, chain, item)
     clean = check_item(session, chain, kind, data, item=item)
     for field, value in clean.items():
         setattr(item, field, value)
@@ -111,6 +118,7 @@ def do_update_item(session: Session, chain: ValueChain, kind: LibraryKind, item,
 
 
 def do_move_item(session: Session, chain: ValueChain, kind: LibraryKind, item, delta: int) -> None:
+    item = _still(session, chain, item)
     order = moved(items_of(session, chain, kind), item.id, delta)
     renumber(order)
     session.add_all(order)
@@ -124,6 +132,7 @@ def item_in_use(session: Session, kind: LibraryKind, item) -> bool:
 
 def do_remove_item(session: Session, chain: ValueChain, kind: LibraryKind, item) -> str:
     """Delete an unused item; archive one that workshops used. Returns what was done."""
+    item = _still(session, chain, item)
     if item_in_use(session, kind, item):
         item.archived = True
         session.add(item)
@@ -136,7 +145,8 @@ def do_remove_item(session: Session, chain: ValueChain, kind: LibraryKind, item)
     return "deleted"
 
 
-def do_restore_item(session: Session, item) -> None:
+def do_restore_item(session: Session, chain: ValueChain, item) -> None:
+    item = _still(session, chain, item)
     item.archived = False
     session.add(item)
     session.flush()

@@ -15,7 +15,7 @@ from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.valuechains import library
 from server.valuechains import service as chains
-from server.web import Posted, fields, hx_target, redirect, render
+from server.web import Id, Posted, fields, hx_target, redirect, render
 
 router = APIRouter(prefix="/chains")
 
@@ -60,13 +60,13 @@ def _detail_context(session, user, chain, **extra) -> dict:
 
 
 @router.get("/{chain_id}", name="chain_detail")
-def chain_detail(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def chain_detail(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     return render(request, "valuechains/detail.html", _detail_context(session, user, chain))
 
 
 @router.get("/{chain_id}/edit", name="chain_edit")
-def chain_edit(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def chain_edit(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     form = {
         "name": chain.name,
@@ -78,7 +78,7 @@ def chain_edit(request: Request, session: DbSession, user: CurrentUser, chain_id
 
 
 @router.post("/{chain_id}/edit", name="chain_update")
-def chain_update(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
+def chain_update(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, form: Posted) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     data = fields(form)
     try:
@@ -111,7 +111,7 @@ def _segments_answer(request, session, user, chain, *, errors=None, form=None) -
 
 
 @router.post("/{chain_id}/segments", name="segment_add")
-def segment_add(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
+def segment_add(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, form: Posted) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     data = fields(form)
     try:
@@ -123,7 +123,7 @@ def segment_add(request: Request, session: DbSession, user: CurrentUser, chain_i
 
 @router.post("/{chain_id}/segments/{segment_id}/rename", name="segment_rename")
 def segment_rename(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int, form: Posted
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, segment_id: Id, form: Posted
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
@@ -138,7 +138,7 @@ def segment_rename(
 
 @router.post("/{chain_id}/segments/{segment_id}/move/{direction}", name="segment_move")
 def segment_move(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int, direction: str
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, segment_id: Id, direction: str
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
@@ -147,7 +147,7 @@ def segment_move(
 
 
 @router.post("/{chain_id}/segments/{segment_id}/delete", name="segment_delete")
-def segment_delete(request: Request, session: DbSession, user: CurrentUser, chain_id: int, segment_id: int) -> Response:
+def segment_delete(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, segment_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     segment = chains.access_segment(session, chain, segment_id)
     try:
@@ -162,7 +162,7 @@ def segment_delete(request: Request, session: DbSession, user: CurrentUser, chai
 
 
 @router.post("/{chain_id}/shares", name="chain_share")
-def chain_share(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
+def chain_share(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, form: Posted) -> Response:
     chain = chains.access_chain_owner(session, user, chain_id)
     data = fields(form)
     try:
@@ -174,7 +174,7 @@ def chain_share(request: Request, session: DbSession, user: CurrentUser, chain_i
 
 
 @router.post("/{chain_id}/shares/{user_id}/delete", name="chain_unshare")
-def chain_unshare(request: Request, session: DbSession, user: CurrentUser, chain_id: int, user_id: int) -> Response:
+def chain_unshare(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, user_id: Id) -> Response:
     chain = chains.access_chain_owner(session, user, chain_id)
     chains.do_unshare(session, chain, user_id)
     return redirect(request, str(request.url_for("chain_detail", chain_id=chain.id)) + "#sharing")
@@ -206,14 +206,14 @@ def _library_answer(request, session, chain, kind, *, errors=None, form=None) ->
 
 
 @router.get("/{chain_id}/library/{kind}", name="library")
-def library_page(request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str) -> Response:
+def library_page(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     return render(request, "valuechains/library.html", _library_context(session, chain, library.kind_named(kind)))
 
 
 @router.post("/{chain_id}/library/{kind}", name="library_add")
 def library_add(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, form: Posted
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, form: Posted
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
@@ -227,7 +227,7 @@ def library_add(
 
 @router.get("/{chain_id}/library/{kind}/{item_id}/edit", name="library_edit")
 def library_edit(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, item_id: Id
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
@@ -241,7 +241,7 @@ def library_edit(
 
 @router.post("/{chain_id}/library/{kind}/{item_id}/edit", name="library_update")
 def library_update(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int, form: Posted
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, item_id: Id, form: Posted
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
@@ -264,7 +264,7 @@ def library_update(
 
 @router.post("/{chain_id}/library/{kind}/{item_id}/{action}", name="library_action")
 def library_action(
-    request: Request, session: DbSession, user: CurrentUser, chain_id: int, kind: str, item_id: int, action: str
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, item_id: Id, action: str
 ) -> Response:
     """Move an item up or down, remove it (archived when in use) or restore it."""
     chain = chains.access_chain(session, user, chain_id)
@@ -275,7 +275,7 @@ def library_action(
     elif action == "remove":
         library.do_remove_item(session, chain, lk, item)
     elif action == "restore":
-        library.do_restore_item(session, item)
+        library.do_restore_item(session, chain, item)
     else:
         raise NotFound()
     return _library_answer(request, session, chain, lk)

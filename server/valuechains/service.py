@@ -11,7 +11,8 @@ import re
 from sqlmodel import Session, col, or_, select
 
 from server.auth.service import normalize_email, recheck_screens
-from server.errors import Forbidden, Invalid, NotFound, clean_text
+from server.db import current, lock
+from server.errors import Conflict, Forbidden, Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Participant, Segment, User, ValueChain, ValueChainShare
 from server.ordering import moved, renumber
@@ -104,8 +105,18 @@ def do_update_chain(session: Session, chain: ValueChain, data: dict) -> ValueCha
 
 
 def segments_of(session: Session, chain: ValueChain) -> list[Segment]:
-    query = select(Segment).where(Segment.value_chain_id == chain.id)
+    """The segments as they are now (rows loaded earlier are refreshed: see ``db.lock``)."""
+    query = select(Segment).where(Segment.value_chain_id == chain.id).execution_options(populate_existing=True)
     return list(session.exec(query.order_by(Segment.position, Segment.id)))
+
+
+def _still(session: Session, chain: ValueChain, segment: Segment) -> Segment:
+    """Lock the chain's segments; the segment as it is now, unless removed meanwhile."""
+    lock(session, chain)
+    now = current(session, segment)
+    if now is None:
+        raise Conflict()
+    return now
 
 
 def access_segment(session: Session, chain: ValueChain, segment_id: int) -> Segment:
@@ -128,6 +139,7 @@ def check_segment_name(session: Session, chain: ValueChain, data: dict, *, exclu
 
 
 def do_add_segment(session: Session, chain: ValueChain, data: dict) -> Segment:
+    lock(session, chain)
     name = check_segment_name(session, chain, data)
     existing = segments_of(session, chain)
     if len(existing) >= MAX_SEGMENTS:
@@ -139,6 +151,7 @@ def do_add_segment(session: Session, chain: ValueChain, data: dict) -> Segment:
 
 
 def do_rename_segment(session: Session, chain: ValueChain, segment: Segment, data: dict) -> Segment:
+    segment = _still(session, chain, segment)
     segment.name = check_segment_name(session, chain, data, exclude=segment.id)
     session.add(segment)
     session.flush()
@@ -146,6 +159,7 @@ def do_rename_segment(session: Session, chain: ValueChain, segment: Segment, dat
 
 
 def do_move_segment(session: Session, chain: ValueChain, segment: Segment, delta: int) -> None:
+    segment = _still(session, chain, segment)
     order = moved(segments_of(session, chain), segment.id, delta)
     renumber(order)
     session.add_all(order)
@@ -159,6 +173,7 @@ def segment_in_use(session: Session, segment: Segment) -> bool:
 
 def do_remove_segment(session: Session, chain: ValueChain, segment: Segment) -> None:
     """Remove a segment no participant has chosen; one in use is kept, with a message."""
+    segment = _still(session, chain, segment)
     if segment_in_use(session, segment):
         raise Invalid({"segment": Message(N_("Participants chose this segment; it cannot be removed."))})
     session.delete(segment)

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from server.auth.deps import CurrentUser
 from server.db import DbSession
 from server.errors import Invalid, NotFound
-from server.web import Posted, fields, hx_target, redirect, render
+from server.web import Id, Posted, fields, hx_target, redirect, render
 from server.workshops import live
 from server.workshops.routes import join_base, join_url
 from server.workshops.screens import live_view
@@ -33,13 +33,13 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
 
 
 @router.get("/live", name="console")
-def console(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def console(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     return render(request, "live/console.html", _context(request, session, workshop, chain))
 
 
 @router.get("/projector", name="projector")
-def projector(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def projector(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     return render(request, "live/projector.html", _context(request, session, workshop, chain), fragment=False)
 
@@ -59,8 +59,8 @@ def live_activity(
     request: Request,
     session: DbSession,
     user: CurrentUser,
-    workshop_id: int,
-    activity_id: int,
+    workshop_id: Id,
+    activity_id: Id,
     control: str,
     form: Posted,
 ) -> Response:
@@ -88,14 +88,14 @@ def live_activity(
 
 
 @router.post("/live/next", name="live_next")
-def live_next(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def live_next(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     live.do_next(session, workshop)
     return _answer(request, session, workshop, chain)
 
 
 @router.post("/live/joining/{state}", name="live_joining")
-def live_joining(request: Request, session: DbSession, user: CurrentUser, workshop_id: int, state: str) -> Response:
+def live_joining(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, state: str) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     if state not in ("open", "lock"):
         raise NotFound()
@@ -105,7 +105,7 @@ def live_joining(request: Request, session: DbSession, user: CurrentUser, worksh
 
 @router.post("/live/participants/{participant_id}/remove", name="live_remove")
 def live_remove(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, participant_id: int
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, participant_id: Id
 ) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
     live.do_remove_participant(session, workshop, participant_id, request.app.state.tallies)

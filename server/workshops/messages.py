@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from server.activities.values import MAX_ID
+from server.activities.values import MAX_BIGINT, MAX_ID
 from server.realtime.topics import Sent
 
 MAX_MESSAGE = 4096
@@ -26,7 +26,7 @@ MAX_BRACKETS = 16
 MAX_LIST = 200  # lines in a ranking, segments of a chain
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Seq = Annotated[int, Field(ge=1, le=MAX_ID)]  # the phone's own order of its answers
+Seq = Annotated[int, Field(ge=1, le=MAX_BIGINT)]  # the phone's own order of its answers
 Key = Annotated[str, Field(pattern=r"^[!-~]{8,64}$")]  # printable ASCII, as the phone makes them
 Question = Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")]
 

@@ -16,7 +16,7 @@ from server.db import ReadSession, read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop
-from server.web import form_data, form_list, render, secure_cookies
+from server.web import Id, form_data, form_list, render, secure_cookies
 from server.workshops.participants import (
     access_participant,
     access_workshop_by_code,
@@ -185,7 +185,7 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(request: Request, session: ReadSession, workshop_id: int, saved: str | None = None) -> Response:
+def participant_page(request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None) -> Response:
     return _own_page(request, session, workshop_id, saved=saved)
 
 
@@ -245,7 +245,7 @@ def form_routes(registry: Registry) -> APIRouter:
 
 
 def _form_endpoint(kind: ActivityType, action: str):
-    async def participant_form(request: Request, workshop_id: int) -> Response:
+    async def participant_form(request: Request, workshop_id: Id) -> Response:
         data = await form_data(request)
         draft = kind.draft(action, data)
         if draft is not None:  # nothing is saved: the page again, with the unsaved state

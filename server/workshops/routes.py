@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.activities.kinds import KINDS
+from server.activities.values import an_id
 from server.auth.deps import CurrentUser
 from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.i18n import LOCALE_NAMES, LOCALES
 from server.models import Attendance
 from server.valuechains.service import access_chain
-from server.web import Posted, field_list, fields, hx_target, redirect, render
+from server.web import Id, Posted, field_list, fields, hx_target, redirect, render
 from server.workshops import codes
 from server.workshops import service as workshops
 from server.workshops.methods import TEMPLATES
@@ -52,7 +53,7 @@ def _form_context(chain, workshop=None, **extra) -> dict:
 
 
 @router.get("/chains/{chain_id}/workshops/new", name="workshop_new")
-def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_id: int) -> Response:
+def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
     chain = access_chain(session, user, chain_id)
     form = {
         "date": dt.date.today().isoformat(),
@@ -65,7 +66,7 @@ def workshop_new(request: Request, session: DbSession, user: CurrentUser, chain_
 
 
 @router.post("/chains/{chain_id}/workshops/new", name="workshop_create")
-def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: int, form: Posted) -> Response:
+def workshop_create(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, form: Posted) -> Response:
     chain = access_chain(session, user, chain_id)
     data = fields(form)
     try:
@@ -95,13 +96,13 @@ def _detail_context(request, session, workshop, chain, **extra) -> dict:
 
 
 @router.get("/workshops/{workshop_id}", name="workshop_detail")
-def workshop_detail(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_detail(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     return render(request, "workshops/detail.html", _detail_context(request, session, workshop, chain))
 
 
 @router.get("/workshops/{workshop_id}/edit", name="workshop_edit")
-def workshop_edit(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_edit(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     form = workshop.model_dump()
     form["date"] = workshop.date.isoformat()
@@ -109,9 +110,7 @@ def workshop_edit(request: Request, session: DbSession, user: CurrentUser, works
 
 
 @router.post("/workshops/{workshop_id}/edit", name="workshop_update")
-def workshop_update(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
-) -> Response:
+def workshop_update(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, form: Posted) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     data = fields(form)
     try:
@@ -127,14 +126,14 @@ def workshop_update(
 
 
 @router.post("/workshops/{workshop_id}/code", name="workshop_new_code")
-def workshop_new_code(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_new_code(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, _chain = workshops.access_workshop(session, user, workshop_id)
     workshops.do_new_code(session, workshop)
     return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))
 
 
 @router.get("/workshops/{workshop_id}/qr.svg", name="workshop_qr")
-def workshop_qr(request: Request, session: DbSession, user: CurrentUser, workshop_id: int) -> Response:
+def workshop_qr(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, _chain = workshops.access_workshop(session, user, workshop_id)
     if not workshop.join_code:
         raise NotFound()
@@ -165,7 +164,7 @@ def _kind_or_404(key: str):
 
 @router.get("/workshops/{workshop_id}/activities/new", name="activity_new")
 def activity_new(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, kind: str = "gap_rating"
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, kind: str = "gap_rating"
 ) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     k = _kind_or_404(kind)
@@ -176,9 +175,7 @@ def activity_new(
 
 
 @router.post("/workshops/{workshop_id}/activities/new", name="activity_create")
-def activity_create(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, form: Posted
-) -> Response:
+def activity_create(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, form: Posted) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     data = fields(form)
     item_ids = field_list(form, "items")
@@ -188,7 +185,7 @@ def activity_create(
         k = KINDS.get(data.get("kind", ""))
         if k is None:
             raise
-        chosen = {int(i) for i in item_ids if i.isdigit()}
+        chosen = {an_id(i) for i in item_ids}
         ctx = _activity_form_context(session, workshop, chain, k, form=data, errors=exc.errors, chosen=chosen)
         return render(request, "workshops/activity_form.html", ctx, status_code=422)
     return redirect(request, str(request.url_for("workshop_detail", workshop_id=workshop.id)) + "#agenda")
@@ -196,7 +193,7 @@ def activity_create(
 
 @router.get("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_edit")
 def activity_edit(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id
 ) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
@@ -209,7 +206,7 @@ def activity_edit(
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/edit", name="activity_update")
 def activity_update(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, form: Posted
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id, form: Posted
 ) -> Response:
     workshop, chain = workshops.access_workshop(session, user, workshop_id)
     activity = workshops.access_activity(session, workshop, activity_id)
@@ -218,7 +215,7 @@ def activity_update(
     try:
         workshops.do_update_activity(session, chain, activity, data, item_ids)
     except Invalid as exc:
-        chosen = {int(i) for i in item_ids if i.isdigit()}
+        chosen = {an_id(i) for i in item_ids}
         ctx = _activity_form_context(
             session, workshop, chain, KINDS[activity.kind], activity, form=data, errors=exc.errors, chosen=chosen
         )
@@ -228,7 +225,7 @@ def activity_update(
 
 @router.post("/workshops/{workshop_id}/activities/{activity_id}/{action}", name="activity_action")
 def activity_action(
-    request: Request, session: DbSession, user: CurrentUser, workshop_id: int, activity_id: int, action: str
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id, action: str
 ) -> Response:
     """Move a pending activity up or down the agenda, or remove it."""
     workshop, chain = workshops.access_workshop(session, user, workshop_id)

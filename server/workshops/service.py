@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.activities.kinds import KINDS, ActivityKind
-from server.errors import Invalid, NotFound, clean_text
+from server.activities.values import an_id
+from server.db import current, lock
+from server.errors import Conflict, Invalid, NotFound, clean_text
 from server.i18n import LOCALES, N_, Message, Translator
 from server.models import (
     ActionLine,
@@ -150,8 +152,20 @@ def do_new_code(session: Session, workshop: Workshop) -> str:
 
 
 def agenda_of(session: Session, workshop: Workshop) -> list[Activity]:
-    query = select(Activity).where(Activity.workshop_id == workshop.id)
+    """The agenda as it is now (rows loaded earlier are refreshed: see ``db.lock``)."""
+    query = select(Activity).where(Activity.workshop_id == workshop.id).execution_options(populate_existing=True)
     return list(session.exec(query.order_by(Activity.position, Activity.id)))
+
+
+def _still_pending(session: Session, workshop: Workshop, activity: Activity) -> Activity:
+    """Lock the agenda; the activity as it is now, if it was not removed meanwhile and has
+    not run (see ``check_pending``)."""
+    lock(session, workshop)
+    now = current(session, activity)
+    if now is None:
+        raise Conflict()
+    check_pending(now)
+    return now
 
 
 def access_activity(session: Session, workshop: Workshop, activity_id: int) -> Activity:
@@ -190,11 +204,12 @@ def check_activity(
     library = {item.id: item for item in available_items(session, chain, kind)}
     chosen: list[int] = []
     for raw in item_ids:
-        if not raw.isdigit() or int(raw) not in library:
+        item_id = an_id(raw)
+        if item_id not in library:
             errors["items"] = Message(N_("Choose items from the chain's library."))
             break
-        if int(raw) not in chosen:
-            chosen.append(int(raw))
+        if item_id not in chosen:
+            chosen.append(item_id)
     if not chosen and "items" not in errors:
         errors["items"] = Message(N_("Choose at least one item."))
     order = {item_id: n for n, item_id in enumerate(library)}
@@ -217,6 +232,7 @@ def _set_items(session: Session, activity: Activity, kind: ActivityKind, item_id
 def do_add_activity(
     session: Session, chain: ValueChain, workshop: Workshop, data: dict, item_ids: list[str]
 ) -> Activity:
+    lock(session, workshop)
     kind, clean = check_activity(session, chain, str(data.get("kind") or ""), data, item_ids)
     agenda = agenda_of(session, workshop)
     if len(agenda) >= MAX_ACTIVITIES:
@@ -242,7 +258,7 @@ def check_pending(activity: Activity) -> None:
 def do_update_activity(
     session: Session, chain: ValueChain, activity: Activity, data: dict, item_ids: list[str]
 ) -> Activity:
-    check_pending(activity)
+    activity = _still_pending(session, session.get(Workshop, activity.workshop_id), activity)
     kind, clean = check_activity(session, chain, activity.kind, data, item_ids)
     activity.title, activity.settings = clean["title"], clean["settings"]
     session.add(activity)
@@ -252,7 +268,7 @@ def do_update_activity(
 
 
 def do_move_activity(session: Session, workshop: Workshop, activity: Activity, delta: int) -> None:
-    check_pending(activity)
+    activity = _still_pending(session, workshop, activity)
     order = moved(agenda_of(session, workshop), activity.id, delta)
     renumber(order)
     session.add_all(order)
@@ -260,7 +276,7 @@ def do_move_activity(session: Session, workshop: Workshop, activity: Activity, d
 
 
 def do_remove_activity(session: Session, workshop: Workshop, activity: Activity) -> None:
-    check_pending(activity)
+    activity = _still_pending(session, workshop, activity)
     session.delete(activity)
     session.flush()
     renumber(agenda_of(session, workshop))

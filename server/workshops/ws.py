@@ -22,6 +22,7 @@ from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.web import Id
 from server.workshops import messages
 from server.workshops.participants import access_participant, cookie_name
 from server.workshops.service import access_workshop
@@ -39,7 +40,7 @@ def _origin_ok(ws: WebSocket) -> bool:
 
 
 @router.websocket("/ws/p/{workshop_id}")
-async def participant_socket(ws: WebSocket, workshop_id: int) -> None:
+async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     app = ws.app
     if not _origin_ok(ws):
         await ws.close(code=4403)
@@ -149,7 +150,7 @@ def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
 
 
 @router.websocket("/ws/screen/{workshop_id}/{audience}")
-async def screen_socket(ws: WebSocket, workshop_id: int, audience: str) -> None:
+async def screen_socket(ws: WebSocket, workshop_id: Id, audience: str) -> None:
     """The projector's and the console's live feed (facilitators only). Access is checked
     at connect and again whenever the hub asks (logout, unshare, deactivation, and every
     few seconds): a screen that may no longer watch is closed with 4401."""

@@ -1,0 +1,165 @@
+"""A small world in which every route of the app can be called, and the routes themselves.
+
+Facilitator A owns a chain with two workshops; facilitator B has no access; an admin;
+participant 1 joined workshop 1, participant 2 joined workshop 2. Routes are read from
+the app (``http_routes``, ``ws_routes``), so the tests that use them cover a new route
+without being told of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from server.db import transaction
+from server.models import Activity, StakeholderGroup, ValueChainShare, WorkArea, Workshop
+from server.valuechains.library import ACTION_LINES, GAPS, items_of
+from server.valuechains.service import segments_of
+from server.workshops import live
+from server.workshops.participants import cookie_name, do_join
+from server.workshops.service import agenda_of, apply_template
+from tests import factories
+from tests.conftest import csrf_token, login
+
+ROLES = ("anonymous", "participant_1", "participant_2", "facilitator_a", "facilitator_b", "admin")
+
+
+@dataclass
+class World:
+    values: dict  # path parameter -> value, for workshop 1 and its chain
+    per_role: dict  # role -> {parameter: value}, where a role's call uses up the default one
+    code: str  # workshop 1's join code
+    workshop_2: int
+    tokens: dict  # participant role -> its cookie token
+    activities: dict  # kind of phone message -> an activity of workshop 1 it fits
+    rank_order: list  # the action lines, as a full ranking ballot
+    own_activity: dict  # workshop -> an activity of it that no test opens
+
+
+def build(db, users) -> World:
+    factories.reference_lists(db)
+    chain = factories.chain(db, users.a)
+    w1 = factories.workshop(db, users.a, chain, template="prioritization")
+    apply_template(db, chain, w1, "diagnosis")
+    apply_template(db, chain, w1, "prioritization")
+    w2 = factories.workshop(db, users.a, chain, title="Otro taller")
+    other = factories.user(db, "c@example.org", "Facilitator C")
+    db.add(ValueChainShare(value_chain_id=chain.id, user_id=other.id))
+    db.add(ValueChainShare(value_chain_id=chain.id, user_id=users.admin.id))
+    segments = segments_of(db, chain)
+    group = db.exec(select(StakeholderGroup)).first()
+    joined = {"name": "Ana", "organization": "", "stakeholder_group_id": str(group.id), "segment_id": ""}
+    joined["segment_id"] = str(segments[0].id)
+    _p1, token_1 = do_join(db, w1, joined)
+    _p2, token_2 = do_join(db, w2, joined)
+    removable = [do_join(db, w1, joined)[0] for _ in range(2)]
+    # Workshop 1's agenda: dots, ranking, rating, dots, ranking (made pairwise).
+    agenda = agenda_of(db, w1)
+    agenda[4].settings = {**agenda[4].settings, "mode": "pairwise"}
+    db.add(agenda[4])
+    db.commit()
+    lines = [line.id for line in items_of(db, chain, ACTION_LINES)]
+    values = {
+        "chain_id": chain.id,
+        "workshop_id": w1.id,
+        "segment_id": segments[0].id,
+        "item_id": items_of(db, chain, GAPS)[0].id,
+        "kind": "gaps",
+        "activity_id": agenda[0].id,
+        "user_id": other.id,
+        "group_id": group.id,
+        "area_id": db.exec(select(WorkArea)).first().id,
+        "action": "down",
+        "control": "reveal",
+        "state": "lock",
+        "participant_id": removable[0].id,
+        "direction": "down",
+        "audience": "projector",
+        "_action_line_id": lines[0],
+        "_action_line_2_id": lines[1],
+    }
+    # A second allowed caller of a route that deletes what it names needs its own.
+    per_role = {"admin": {"segment_id": segments[1].id, "user_id": users.admin.id, "participant_id": removable[1].id}}
+    activities = {"dots": agenda[0].id, "rank": agenda[1].id, "answer": agenda[2].id, "pair": agenda[4].id}
+    tokens = {"participant_1": token_1, "participant_2": token_2}
+    # An activity of each workshop that the tests leave alone.
+    own = {w1.id: agenda[3].id, w2.id: agenda_of(db, w2)[0].id}
+    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own)
+
+
+@contextmanager
+def client_for(app, world: World, users, role: str) -> Iterator[TestClient]:
+    """A new client acting as ``role``, with its CSRF token as ``.csrf``."""
+    with TestClient(app) as client:
+        _become(client, world, users, role)
+        yield client
+
+
+def _become(client: TestClient, world: World, users, role: str) -> None:
+    client.headers["Accept-Language"] = "en"
+    if role in ("facilitator_a", "facilitator_b", "admin"):
+        user = {"facilitator_a": users.a, "facilitator_b": users.b, "admin": users.admin}[role]
+        client.csrf = login(client, user.email)
+    else:
+        client.csrf = csrf_token(client)
+    if role == "participant_1":
+        client.cookies.set(cookie_name(world.values["workshop_id"]), world.tokens[role])
+    elif role == "participant_2":
+        client.cookies.set(cookie_name(world.workshop_2), world.tokens[role])
+
+
+def _walk(routes):
+    for route in routes:
+        if hasattr(route, "original_router"):  # an included router (FastAPI >= 0.12x)
+            yield from _walk(route.original_router.routes)
+        else:
+            yield route
+
+
+def http_routes(app) -> list[tuple[str, str, str, APIRoute]]:
+    """(method, path, name, route) of every HTTP route of the app."""
+    found = []
+    for route in _walk(app.routes):
+        if isinstance(route, APIRoute):
+            found.extend((method, route.path, route.name, route) for method in sorted(route.methods))
+    return found
+
+
+def ws_routes(app) -> list[APIWebSocketRoute]:
+    return [route for route in _walk(app.routes) if isinstance(route, APIWebSocketRoute)]
+
+
+def int_path_params(route) -> list[str]:
+    """The path parameters a route declares as integers (ids)."""
+    return [p.name for p in route.dependant.path_params if p.field_info.annotation is int]
+
+
+def route_values(world: World, name: str, role: str | None = None) -> dict:
+    values = {**world.values, **world.per_role.get(role or "", {})}
+    values["code"] = world.code if name in ("join", "join_submit") else "en"
+    return values
+
+
+def fill(path: str, values: dict) -> str:
+    def one(match):
+        param = match.group(1).split(":")[0]
+        if param not in values:
+            raise AssertionError(f"route_world has no value for {{{param}}} in {path}")
+        return str(values[param])
+
+    return re.sub(r"\{([^}]+)\}", one, path)
+
+
+def open_activity(app, world: World, kind: str) -> int:
+    """Open workshop 1's activity for a kind of phone message (answer, dots, rank, pair)."""
+    activity_id = world.activities[kind]
+    with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
+        workshop = session.get(Workshop, world.values["workshop_id"])
+        live.do_open(session, workshop, session.get(Activity, activity_id))
+    return activity_id
