@@ -25,7 +25,7 @@ from server.app import create_app
 from server.config import Settings
 from tests import route_world
 from tests.route_world import ROLES, client_for, fill, open_activity, route_values
-from tests.test_live_ws import Reader, send
+from tests.workshops.test_ws import Reader, send
 
 # What a role gets from a route.
 OK = "ok"  # served: 200, 204, 422 (a form's own errors), or a 303 that is not to login

@@ -15,7 +15,7 @@ from server.app import create_app
 from server.config import Settings
 from tests import route_world
 from tests.route_world import client_for, fill, route_values
-from tests.test_live_ws import Reader, send
+from tests.workshops.test_ws import Reader, send
 
 BAD_IDS = (2**63, 2**64, 2**31, -1, 0)  # 2**31: over PostgreSQL's INTEGER, which the id columns are
 BAD_FORM_IDS = (*BAD_IDS, "²", "1e3", "0x1f", "١")  # "²".isdigit() is true, int("²") fails

@@ -12,9 +12,9 @@ from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
 from server.models import Participant, RankingBallot
+from tests.activities.ranking.test_live import ranking_room
 from tests.browser.support import GROUP_NAMES, LANG, Devices, fits_the_screen, log_in, mark, not_reloaded, t, voted
 from tests.live_helpers import Room
-from tests.test_ranking_live import ranking_room
 
 assert LANG == "es", "the texts pinned below are Spanish"
 

@@ -11,8 +11,8 @@ from server.activities.gaps import batch
 from server.activities.gaps.kind import ROW_COLUMNS
 from server.activities.gaps.service import do_answer, do_dots
 from server.models import Participant
+from tests.activities.gaps.test_live_integrity import key, submit
 from tests.live_helpers import csrf_of, join, room
-from tests.test_live_integrity import key, submit
 
 
 def test_raw_rows_are_one_row_per_stored_answer_with_the_documented_columns(app, db, users):

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from server.activities.ranking.kind import ROW_COLUMNS
 from server.activities.ranking.service import do_pair, do_rank
 from server.models import Participant
+from tests.activities.gaps.test_live_integrity import key, submit
+from tests.activities.ranking.test_live import ranking_room
 from tests.live_helpers import join
-from tests.test_live_integrity import key, submit
-from tests.test_ranking_live import ranking_room
 
 
 def test_raw_rows_of_ballots(app, db, users):

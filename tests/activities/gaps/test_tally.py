@@ -23,7 +23,7 @@ from server.activities.gaps.tally import (
     results,
 )
 
-METHOD_JSON = Path(__file__).resolve().parent.parent / "server" / "data" / "method.json"
+METHOD_JSON = Path(__file__).resolve().parents[3] / "server" / "data" / "method.json"
 LOW, MEDIUM, HIGH, VERY_HIGH = range(4)
 
 

@@ -20,7 +20,7 @@ from server.models import DotVote, GapAnswer, PairwiseAnswer, Participant, Ranki
 from server.workshops import ws as ws_module
 from server.workshops.messages import MAX_MESSAGE
 from tests.live_helpers import csrf_of, join, room
-from tests.test_live_ws import Reader, send
+from tests.workshops.test_ws import Reader, send
 
 EXAMPLES = settings(
     max_examples=150,

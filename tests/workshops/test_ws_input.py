@@ -14,7 +14,7 @@ from sqlmodel import select
 from server.models import DotVote, GapAnswer
 from server.workshops import ws as ws_module
 from tests.live_helpers import csrf_of, join, room
-from tests.test_live_ws import Reader, send
+from tests.workshops.test_ws import Reader, send
 
 HUGE = 1180591620717411303424  # 2**70
 

@@ -15,7 +15,7 @@ from server.workshops import live
 from server.workshops.service import activity_items, agenda_of
 from tests.conftest import login
 from tests.live_helpers import Room, csrf_of, join, room
-from tests.test_live_ws import Reader, send
+from tests.workshops.test_ws import Reader, send
 
 
 def ranking_room(app, db, users, **settings) -> tuple[Room, int, list[int]]:

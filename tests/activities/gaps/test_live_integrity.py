@@ -823,7 +823,7 @@ def test_a_batch_whose_commit_fails_is_written_again_one_write_at_a_time(app, ba
     assert_tally_is_recount(app, room)
 
 
-# --- the phone's order of its answers (issue 8, hole 12; see also test_answer_order.py) ---
+# --- the phone's order of its answers (issue 8, hole 12; see also tests/activities/test_answer_order.py) ---
 
 
 def test_an_older_rating_never_replaces_a_newer_one_in_the_service(app, base):

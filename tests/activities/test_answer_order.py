@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from server.activities.ranking.service import do_pair, do_rank
 from server.models import GapAnswer, PairwiseAnswer, Participant, RankingBallot
+from tests.activities.gaps.test_live_integrity import key, submit
+from tests.activities.ranking.test_live import ranking_room
 from tests.live_helpers import csrf_of, join, room
-from tests.test_live_integrity import key, submit
-from tests.test_live_ws import Reader, send
-from tests.test_ranking_live import ranking_room
+from tests.workshops.test_ws import Reader, send
 
 
 def test_ballots_keep_the_phones_order(app, db, users):
