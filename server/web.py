@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from server import ROOT
 from server.i18n import LOCALE_NAMES, LOCALES, Message, Translator
 
-STATIC_VERSION = "2"
+STATIC_VERSION = "3"
 
 
 def make_environment() -> Environment:
