@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -190,13 +191,43 @@ def _meta_router() -> APIRouter:
     return router
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'",
+    ),
+    (
+        "Permissions-Policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), accelerometer=(), gyroscope=(), "
+        "magnetometer=(), display-capture=()",
+    ),
+)
+
+
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
+    app.add_middleware(RequestContext, settings=settings, secret=app.state.secret)
+
+
+class RequestContext:
+    """Each request's language, CSRF token and security headers. A plain ASGI middleware:
+    Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per request, a good part
+    of a small request's time."""
+
+    def __init__(self, app, settings: Settings, secret: str):
+        self.app, self.settings, self.secret = app, settings, secret
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         locale = pick_locale(
-            request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language"),
-            settings.default_locale,
+            request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), self.settings.default_locale
         )
         request.state.translator = Translator(locale)
         request.state.user = None
@@ -204,30 +235,30 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         fresh = cookie is None or not (16 <= len(cookie) <= 64)
         if fresh:
             cookie = csrf.new_cookie_value()
-        request.state.csrf_token = csrf.token_for(app.state.secret, cookie)
-        response = await call_next(request)
-        if fresh:
-            response.set_cookie(csrf.COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
-            "form-action 'self'",
-        )
-        response.headers.setdefault(
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), accelerometer=(), gyroscope=(), "
-            "magnetometer=(), display-capture=()",
-        )
-        if request.state.user is not None:
-            # A facilitator's pages and exports: kept in no cache, shared or the browser's own.
-            response.headers.setdefault("Cache-Control", "no-store")  # (the QR image keeps its own)
-        response.headers["Content-Language"] = locale
-        response.headers.setdefault("Vary", "Cookie, Accept-Language")
-        return response
+        request.state.csrf_token = csrf.token_for(self.secret, cookie)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if fresh:
+                    carrier = Response()
+                    carrier.set_cookie(
+                        csrf.COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies(request)
+                    )
+                    headers.append("set-cookie", carrier.headers["set-cookie"])
+                for name, value in SECURITY_HEADERS:
+                    if name not in headers:
+                        headers[name] = value
+                if request.state.user is not None and "cache-control" not in headers:
+                    # A facilitator's pages and exports: kept in no cache, shared or the
+                    # browser's own (the QR image keeps its own).
+                    headers["Cache-Control"] = "no-store"
+                headers["Content-Language"] = locale
+                if "vary" not in headers:
+                    headers["Vary"] = "Cookie, Accept-Language"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 # PostgreSQL's answers to a lost race: deadlock detected, serialization failure, lock not available.

@@ -104,7 +104,7 @@ def join(page: Page, r: Room, *, name: str, group: str, segment: str = "Producto
 def live(page: Page) -> None:
     """Wait until the phone's websocket has said hello and heard this phone's own ballot.
 
-    The hello's answer re-draws the stage, and participant.js then starts the ranking card
+    The hello's answer re-draws the stage, and phone/ranking.js then starts the ranking card
     again from the saved ballot: a draft made before that is lost (so is one made before
     any later re-broadcast of the stage: a timer, a reveal, a reconnect). Until that is
     fixed, a test waits for it rather than race it.

@@ -1,0 +1,77 @@
+// Minka participant page, gap rating: each answer (a rating, the affected segments, dots on
+// a gap) is sent as soon as it is chosen. Registers with the transport (phone/transport.js).
+(window.minkaKinds = window.minkaKinds || []).push(function (M) {
+  "use strict";
+  var root = M.root, d = M.text;
+
+  function card(gap) { return document.getElementById("gap-" + gap); }
+  function progress() {
+    var s = M.stage();
+    if (!s || s.dataset.mode !== "rating") return;
+    var done = s.querySelectorAll(".gap-card [data-q=seriousness] input:checked").length;
+    var p = s.querySelector(".progress-text");
+    if (p) p.textContent = M.fmt(d.textProgress, { done: done, total: s.dataset.total });
+  }
+  function dotsLeft(n) {
+    var el = root.querySelector(".dots-left");
+    if (el && n !== null && n !== undefined) el.textContent = M.fmt(d.textDots, { n: n });
+  }
+  function setAnswer(gap, q, v) {
+    var c = card(gap);
+    if (!c) return;
+    if (q === "dots") { var o = c.querySelector("output.dots"); if (o) o.textContent = v; return; }
+    c.querySelectorAll("[data-q=" + q + "] input").forEach(function (i) {
+      i.checked = Array.isArray(v) ? v.indexOf(+i.value) >= 0 : +i.value === +v;
+    });
+  }
+
+  root.addEventListener("change", function (e) {
+    var c = e.target.closest(".gap-card"), f = e.target.closest("[data-q]");
+    if (!c || !f || !M.stage()) return;
+    var q = f.dataset.q, v;
+    if (q === "segments") {
+      v = Array.prototype.map.call(f.querySelectorAll("input:checked"), function (i) { return +i.value; });
+    } else { v = +e.target.value; }
+    M.send({ t: "answer", g: +c.dataset.gap, q: q, v: v });
+    progress();
+  });
+
+  root.addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-delta]");
+    if (!b || !M.stage()) return;
+    e.preventDefault();
+    var c = b.closest(".gap-card"), now = +c.querySelector("output.dots").textContent;
+    var v = Math.max(0, now + (+b.dataset.delta));
+    if (v !== now) M.send({ t: "dots", g: +c.dataset.gap, v: v });
+  });
+
+  M.kind("gap_rating", {
+    sends: ["answer", "dots"],
+    slot: function (msg) { return msg.g + "/" + (msg.q || ""); },
+    card: function (msg) { return card(msg.g); },
+    // The plain form post of an answer (when the socket is down): its fields and path.
+    form: function (msg, body) {
+      body.append("gap", msg.g);
+      if (msg.t === "dots") { body.append("dots", msg.v); return "/dots"; }
+      if (msg.q === "segments") { body.append("segments_asked", "1"); msg.v.forEach(function (s) { body.append("segments", s); }); }
+      else { body.append(msg.q, msg.v); }
+      return "/answer";
+    },
+    acked: function (msg, m, how) {
+      if (how === "superseded") { setAnswer(msg.g, msg.q || "dots", m.v); dotsLeft(m.left); }
+      if (how === "saved") { dotsLeft(m.left); if (msg.t === "dots") setAnswer(msg.g, "dots", m.v); }
+      progress();
+    },
+    // This phone's answers, and those still on their way over them.
+    mine: function (m) {
+      var answers = m.answers || {}, spent = 0;
+      Object.keys(answers).forEach(function (g) {
+        Object.keys(answers[g]).forEach(function (q) { setAnswer(g, q, answers[g][q]); if (q === "dots") spent += answers[g][q]; });
+      });
+      M.pending(m.a).forEach(function (p) { setAnswer(p.g, p.q || "dots", p.v); });
+      var s = M.stage();
+      if (s && s.dataset.mode === "dots") dotsLeft(+s.dataset.budget - spent);
+      progress();
+    }
+  });
+});
