@@ -60,13 +60,8 @@ def test_an_activity_without_answers_has_no_rows(app, db, users):
         assert app.state.registry["gap_rating"].raw_rows(session, r.activity_id) == []
 
 
-def test_a_card_posted_as_a_form_is_written_by_the_websocket_s_rating_step(app, db, users, monkeypatch):
-    """One write path: the form's ratings are ``batch.Rating``s written by ``write_ratings``,
-    as over the websocket (the segments question goes through the Rating's own step)."""
-    written = []
-    real = batch.write_ratings
-    monkeypatch.setattr(batch, "write_ratings", lambda s, items: written.extend(items) or real(s, items))
-    r = room(app, db, users.a)
+def post_card(app, r, **answers):
+    """A phone joins and posts its first gap card as a form (by fetch: JSON back)."""
     with TestClient(app) as phone:
         join(phone, r)
         page = phone.get(f"/p/{r.workshop_id}").text
@@ -74,11 +69,20 @@ def test_a_card_posted_as_a_form_is_written_by_the_websocket_s_rating_step(app, 
             "activity": r.activity_id,
             "gap": r.gap_ids[0],
             "key": re.search(r'name="key" value="([^"]+)"', page).group(1),
-            "seriousness": "4",
-            "specialization": "3",
             "csrf_token": csrf_of(page),
+            **answers,
         }
-        response = phone.post(f"/p/{r.workshop_id}/answer", data=form, headers={"Accept": "application/json"})
+        return phone.post(f"/p/{r.workshop_id}/answer", data=form, headers={"Accept": "application/json"})
+
+
+def test_a_card_posted_as_a_form_is_written_by_the_websocket_s_rating_step(app, db, users, monkeypatch):
+    """One write path: the form's ratings are ``batch.Rating``s written by ``write_ratings``,
+    as over the websocket (the segments question goes through the Rating's own step)."""
+    written = []
+    real = batch.write_ratings
+    monkeypatch.setattr(batch, "write_ratings", lambda s, items: written.extend(items) or real(s, items))
+    r = room(app, db, users.a)
+    response = post_card(app, r, seriousness="4", specialization="3")
     assert response.json()["ok"] is True
     assert [(w.question, w.raw) for w in written] == [("seriousness", "4"), ("specialization", "3")]
     assert all(isinstance(w, batch.Rating) for w in written)
@@ -87,18 +91,7 @@ def test_a_card_posted_as_a_form_is_written_by_the_websocket_s_rating_step(app, 
 def test_a_refused_question_saves_nothing_of_its_card(app, db, users):
     """All or none, as before: a card whose relevance is out of range keeps no seriousness."""
     r = room(app, db, users.a)
-    with TestClient(app) as phone:
-        join(phone, r)
-        page = phone.get(f"/p/{r.workshop_id}").text
-        form = {
-            "activity": r.activity_id,
-            "gap": r.gap_ids[0],
-            "key": re.search(r'name="key" value="([^"]+)"', page).group(1),
-            "seriousness": "4",
-            "specialization": "9",
-            "csrf_token": csrf_of(page),
-        }
-        response = phone.post(f"/p/{r.workshop_id}/answer", data=form, headers={"Accept": "application/json"})
+    response = post_card(app, r, seriousness="4", specialization="9")
     assert response.status_code == 422 and response.json()["ok"] is False
     with Session(app.state.db.reader) as session:
         assert app.state.registry["gap_rating"].raw_rows(session, r.activity_id) == []
