@@ -144,3 +144,12 @@ def test_answers_posted_over_http_are_rate_limited_per_participant(app, db, user
         page = phone.post(f"/p/{r.workshop_id}/answer", data=form)
         assert page.status_code == 429
     assert len(db.exec(select(GapAnswer)).all()) == 3
+
+
+def test_the_page_a_post_returns_to_is_the_participant_route(app):
+    from starlette.requests import Request
+
+    from server.workshops.participant_routes import _page_path
+
+    request = Request({"type": "http", "app": app, "root_path": "", "router": app.router, "headers": []})
+    assert _page_path(request, 42) == app.url_path_for("participant", workshop_id=42)

@@ -262,10 +262,15 @@ async def _submit(request: Request, workshop_id: int, work_for, draft=None) -> R
         acks = ack if isinstance(ack, list) else [ack]
         return JSONResponse({"ok": True, "acks": [ack_json(a) for a in acks]})
     if gap_id:
-        url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=gap_id)
-        return RedirectResponse(f"{url}#gap-{gap_id}", status_code=303)
-    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved="ranking")
-    return RedirectResponse(str(url), status_code=303)
+        return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={gap_id}#gap-{gap_id}", status_code=303)
+    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved=ranking", status_code=303)
+
+
+def _page_path(request: Request, workshop_id: int) -> str:
+    """The path of the route "participant", built without looking the route up: every
+    post of a phone without JavaScript is answered with it (``url_for`` searches the
+    app's routes, a twentieth of such a post's work)."""
+    return f"{request.scope.get('root_path', '')}/p/{workshop_id}"
 
 
 def _ints(data: dict, *names: str) -> list[int]:
