@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = Database(settings)
     app.state.templates = make_environment()
     app.state.registry = make_registry()
+    app.state.participants_known = {}  # see workshops.participant_routes._participant_id
     if settings.redis_url:
         import redis
 
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
     app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(Admission, limit=settings.participant_posts_in_flight)
     if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
         app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     _install_error_pages(app)
@@ -207,6 +210,29 @@ SECURITY_HEADERS = (
         "magnetometer=(), display-capture=()",
     ),
 )
+
+
+class Admission:
+    """At most ``limit`` of the phones' posts (joins, answers without the websocket) are
+    worked on at once; the others wait at the door, costing nothing, before their body is
+    read. A hall posting all at once then queues here instead of in the event loop, where
+    it would delay everything else (the health check, the console, websocket acks) by the
+    time it takes to work through the whole queue."""
+
+    PREFIXES = ("/p/", "/join")
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(self.PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:  # made in the server's event loop
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._slots:
+            await self.app(scope, receive, send)
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         description="Wrong join codes one address may try each minute, whichever way they come; "
         "then every code from that address is refused until the minute ends.",
     )
+    access_log: bool = Field(
+        default=False, description="Log a line per request (minka serve); errors are always logged."
+    )
+    participant_posts_in_flight: int = Field(
+        default=32,
+        description="Phones' posts (joins, answers sent without the websocket) worked on at once; "
+        "the others wait their turn before they are read.",
+        ge=1,
+    )
     participant_writes_per_second: int = Field(
         default=20, description="Answers one participant may send each second (websocket and form posts alike)."
     )

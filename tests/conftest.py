@@ -101,6 +101,7 @@ def _clean_database(request):
             _empty_tables(app)
         # Ids start again at 1 after the tables are emptied: forget in-memory live state.
         app.state.tallies.forget_all()
+        app.state.participants_known.clear()
         app.state.hub.forget_all()
         limiter = app.state.ratelimiter
         if hasattr(limiter, "_redis"):

@@ -94,3 +94,9 @@ def test_a_websocket_frame_over_4_kb_is_refused_and_the_server_stays_up(app, set
         assert client.get("/healthz").text == "ok"
         with connect(url, additional_headers={"Cookie": cookie}) as ws:
             assert ws.recv(timeout=5)  # and the next connection is served as usual
+
+
+def test_the_access_log_is_off_unless_asked(settings):
+    assert uvicorn_options(settings, "127.0.0.1", 8000)["access_log"] is False
+    asked = settings.model_copy(update={"access_log": True})
+    assert uvicorn_options(asked, "127.0.0.1", 8000)["access_log"] is True

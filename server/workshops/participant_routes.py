@@ -152,6 +152,28 @@ def _not_a_participant(request: Request, holder: Participant | None) -> Response
     raise NotFound()
 
 
+# Who holds a workshop's cookie, for the phones' posts: read once, then known without a
+# database read (a fifth of a post's work). Only participants not removed are kept; one
+# removed since is still refused by the writer, which checks every write's participant.
+_KNOWN_LIMIT = 100_000
+
+
+async def _participant_id(request: Request, workshop_id: int) -> int | Response:
+    """The id of the participant posting, or the refusal to answer with."""
+    token = request.cookies.get(cookie_name(workshop_id))
+    known: dict = request.app.state.participants_known
+    participant_id = known.get((workshop_id, token))
+    if participant_id is not None:
+        return participant_id
+    holder = await read_in_thread(request.app.state.db.reader, lambda s: _holder(request, s, workshop_id))
+    if holder is None or holder.removed:
+        return _not_a_participant(request, holder)
+    if len(known) >= _KNOWN_LIMIT:
+        known.clear()
+    known[(workshop_id, token)] = holder.id
+    return holder.id
+
+
 def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200, draft=None) -> Response:
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
@@ -200,11 +222,11 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
     write waits in the writer's queue: the participant is read in a worker thread on a
     session closed at once, and an error page is read and rendered in a thread too."""
     segments = await form_list(request, "segments")
-    holder = await read_in_thread(request.app.state.db.reader, lambda s: _holder(request, s, workshop_id))
-    if holder is None or holder.removed:
-        return _not_a_participant(request, holder)
+    participant_id = await _participant_id(request, workshop_id)
+    if isinstance(participant_id, Response):
+        return participant_id
     wait = await _limiter(
-        request, "hit", f"writes:{holder.id}", request.app.state.settings.participant_writes_per_second, 1
+        request, "hit", f"writes:{participant_id}", request.app.state.settings.participant_writes_per_second, 1
     )
     if wait:
         if _wants_json(request):  # the phone keeps the answer pending and sends it again
@@ -213,7 +235,7 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
         raise RateLimited(wait)
     posted = FormPost()
     try:
-        posted = kind.form_post(action, request.app.state.tallies, holder.id, data, segments)
+        posted = kind.form_post(action, request.app.state.tallies, participant_id, data, segments)
         ack = await request.app.state.writer.submit(posted.write)
     except Invalid as exc:
         if _wants_json(request):
@@ -224,8 +246,15 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
         return JSONResponse({"ok": True, "acks": [kind.ack_json(a) for a in acks]})
-    url = request.url_for("participant", workshop_id=workshop_id).include_query_params(saved=posted.slot)
-    return RedirectResponse(f"{url}#{posted.anchor}" if posted.anchor else str(url), status_code=303)
+    anchor = f"#{posted.anchor}" if posted.anchor else ""
+    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{anchor}", status_code=303)
+
+
+def _page_path(request: Request, workshop_id: int) -> str:
+    """The path of the route "participant", built without looking the route up: every
+    post of a phone without JavaScript is answered with it (``url_for`` searches the
+    app's routes, a twentieth of such a post's work)."""
+    return f"{request.scope.get('root_path', '')}/p/{workshop_id}"
 
 
 def form_routes(registry: Registry) -> APIRouter:

