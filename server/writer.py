@@ -94,6 +94,14 @@ def _settle(pairs: list[tuple[asyncio.Future, Outcome]]) -> None:
             future.set_result(outcome.value)
 
 
+class _GroupFailed(Exception):
+    """Writes batched together were refused by the database: their transaction is lost."""
+
+    def __init__(self, count: int, error: BaseException):
+        super().__init__(count, error)
+        self.count, self.error = count, error
+
+
 class Writer:
     def __init__(self, engine, info: dict | None = None, *, gather: float = GATHER):
         self.engine = engine
@@ -178,7 +186,11 @@ class Writer:
         """``_write``; should the transaction itself fail (nothing of the batch holds), each
         write again in a transaction of its own, so that only what fails alone fails."""
         try:
-            return self._write(works)
+            try:
+                return self._write(works)
+            except _GroupFailed as failed:  # rolled back: again, with every write on its own
+                log.warning("%s writes failed together (%r); writing them one by one", failed.count, failed.error)
+                return self._write(works, together=False)
         except Exception as exc:
             log.exception("batch of %s writes failed", len(works))
             if len(works) == 1:
@@ -191,28 +203,26 @@ class Writer:
                 outcomes.append(_failed(exc))
         return outcomes
 
-    def _write(self, works: list[Callable[[Session], Any]]) -> list[Outcome]:
+    def _write(self, works: list[Callable[[Session], Any]], together: bool = True) -> list[Outcome]:
         """One transaction for the batch. Works that can go together (``batchable``, with a
-        ``run_batch`` of their type, like ratings) are written together first, in a
-        savepoint: should that fail, they are written one by one like the others. Each
-        other work runs in its own savepoint, so one failure spoils nothing else."""
+        ``run_batch`` of their type, like ratings) are written together first (``together``);
+        should the database refuse that, the transaction is given up (``_GroupFailed``) and
+        the caller writes the batch again with every write on its own. Each other work runs
+        in its own savepoint, so one failure spoils nothing else. (No savepoint around a
+        group: two more database calls per batch, each of which gives Python's lock away,
+        cost the busiest path more than the rare retry.)"""
         outcomes: list[Outcome | None] = [None] * len(works)
         with self.lock, transaction(self.engine, self.info) as session:
             groups: dict[type, list[int]] = {}
             for n, work in enumerate(works):
-                if getattr(work, "batchable", False):
+                if together and getattr(work, "batchable", False):
                     groups.setdefault(type(work), []).append(n)
             for kind, indexes in groups.items():
-                together = _in_savepoint(session, lambda s, k=kind, i=indexes: k.run_batch(s, [works[n] for n in i]))
-                if together.error is not None:  # one of them fails in the database: each goes alone
-                    log.warning(
-                        "%s %s writes failed together (%r); writing them one by one",
-                        len(indexes),
-                        kind.__name__,
-                        together.error,
-                    )
-                    continue
-                for n, outcome in zip(indexes, together.value, strict=True):
+                try:
+                    written = kind.run_batch(session, [works[n] for n in indexes])
+                except Exception as exc:
+                    raise _GroupFailed(len(indexes), exc) from exc
+                for n, outcome in zip(indexes, written, strict=True):
                     outcomes[n] = outcome
             for n, work in enumerate(works):
                 if outcomes[n] is None:

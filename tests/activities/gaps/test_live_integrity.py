@@ -772,7 +772,7 @@ def test_a_batch_that_fails_in_the_database_fails_only_its_bad_member(app, base,
     )
     honest = [Rating(tallies, p, room.rating_id, g[n], "seriousness", n + 2, key()) for n, p in enumerate((a, b, c))]
     bad = Rating(tallies, b, room.rating_id, g[0], "seriousness", HUGE, key())
-    outcomes = app.state.writer._write([honest[0], bad, *honest[1:]])
+    outcomes = app.state.writer._write_apart([honest[0], bad, *honest[1:]])
     assert [o.error is None for o in outcomes] == [True, False, True, True]
     assert [o.value.value for o in (outcomes[0], *outcomes[2:])] == [2, 3, 4]
     assert stored_answers(app, room.rating_id) == {(p, g[n], "seriousness"): n + 2 for n, p in enumerate((a, b, c))}
