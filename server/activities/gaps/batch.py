@@ -180,6 +180,43 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
     return outcomes
 
 
+class CardSplit(Exception):
+    """Some questions of a card were refused and others not: the batch must be written
+    again with each card on its own (all or none), which the writer does."""
+
+
+class Card:
+    """The questions of one gap card posted as a form (a phone without the websocket).
+    Cards of many phones posted at once are written together, through the same
+    ``write_ratings`` as the websocket's ratings; a card with a segments question, which
+    is written on its own, is not batched."""
+
+    def __init__(self, ratings: list[Rating]):
+        self.ratings = ratings
+        self.batchable = all(r.batchable for r in ratings)
+
+    def __call__(self, session: Session) -> list:
+        return write_card(session, self.ratings)
+
+    @staticmethod
+    def run_batch(session: Session, cards: list[Card]) -> list[Outcome]:
+        flat = [r for card in cards for r in card.ratings]
+        written = dict(zip(map(id, flat), write_ratings(session, flat), strict=True))
+        outcomes = []
+        for card in cards:
+            done = [written[id(r)] for r in card.ratings]
+            errors = [o.error for o in done if o.error is not None]
+            outcome = Outcome()
+            if not errors:
+                outcome.set_result([o.value for o in done])
+            elif len(errors) == len(done):
+                outcome.set_exception(errors[0])
+            else:  # all or none: what was written of this card must go
+                raise CardSplit()
+            outcomes.append(outcome)
+        return outcomes
+
+
 def write_card(session: Session, ratings: list[Rating]) -> list:
     """The ratings of one gap card posted as a form, written together (all or none: the
     first refusal is raised, and the writer's savepoint undoes the rest). The same rules

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from server.activities.gaps import service
 from server.activities.gaps import tally as gap_tally
-from server.activities.gaps.batch import Rating, write_card
+from server.activities.gaps.batch import Card, Rating
 from server.activities.gaps.spec import GAP_RATING
 from server.activities.gaps.tally import ELEMENTS
 from server.activities.registry import ActivityType, FormPost, refusing
@@ -87,7 +87,7 @@ class GapRating(ActivityType):
             Rating(tallies, participant_id, activity_id, gap_id, q, v, k, seq)
             for (q, v), k in zip(answers, keys, strict=True)
         ]
-        return lambda s: write_card(s, ratings)
+        return Card(ratings)
 
     def mine(self, session: Session, tallies, activity, participant_id: int) -> dict:
         mine = service.my_answers(session, participant_id, activity.id)

@@ -891,3 +891,39 @@ def test_dots_keep_the_phones_order(app, base, db):
     assert late.superseded and late.value == 2 and late.dots_left == 3
     assert [(d.gap_id, d.dots, d.seq) for d in db.exec(select(DotVote))] == [(g, 2, 8)]
     assert_tally_is_recount(app, room)
+
+
+def test_cards_posted_at_once_are_written_together_and_each_stays_all_or_none(app, base):
+    """Cards of several phones (form posts) in one batch: the honest ones are stored; a
+    card with one refused question keeps none of its questions (the writer writes that
+    batch again with every card on its own); a card refused whole is refused."""
+    from server.activities.gaps.batch import Card
+
+    room = arrange(base, participants=3)
+    a, b, c = room.participants
+    tallies, g = app.state.tallies, base.gap_ids
+
+    def card(p, gap, **answers):
+        return Card([Rating(tallies, p, room.rating_id, gap, q, v, key()) for q, v in answers.items()])
+
+    cards = [
+        card(a, g[0], seriousness=4, specialization=2),
+        card(b, g[0], seriousness=5, specialization=9),  # relevance out of range: none of it
+        card(c, g[1], seriousness=0),  # refused whole
+        card(c, g[2], seriousness=1, specialization=3),
+    ]
+    assert all(x.batchable for x in cards)
+    outcomes = app.state.writer._write_apart(cards)
+    assert [o.error is None for o in outcomes] == [True, False, False, True]
+    assert stored_answers(app, room.rating_id) == {
+        (a, g[0], "seriousness"): 4,
+        (a, g[0], "specialization"): 2,
+        (c, g[2], "seriousness"): 1,
+        (c, g[2], "specialization"): 3,
+    }
+    assert_tally_is_recount(app, room)
+    # Without the refused card, the same kind of batch is written in one go.
+    batches = app.state.writer.batches
+    more = [card(a, g[1], seriousness=2, specialization=1), card(b, g[1], seriousness=3)]
+    assert [o.error is None for o in app.state.writer._write_apart(more)] == [True, True]
+    assert app.state.writer.batches == batches + 1
