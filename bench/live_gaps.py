@@ -528,7 +528,9 @@ async def read_garbage(phone: Phone, garbage: Garbage) -> None:
             phone.hello.set_exception(ConnectionError(phone.errors[-1] if phone.errors else "closed"))
 
 
-async def send_garbage(phone: Phone, start: float, end: float, room: Room, garbage: Garbage) -> None:
+async def send_garbage(phone: Phone, start: float, end: float, room: Room, garbage: Garbage, reconnect) -> None:
+    """At the rate limit until the end of the vote. A frame over the server's 4 KB limit
+    closes the connection (1009): the phone connects again, as an attacker would."""
     loop = asyncio.get_running_loop()
     rng = random.Random(-phone.index)
     frames = garbage_frames(room)
@@ -541,7 +543,11 @@ async def send_garbage(phone: Phone, start: float, end: float, room: Room, garba
             await phone.ws.send(rng.choice(frames)())
         except ConnectionClosed:
             garbage.send_errors += 1
-            return
+            try:
+                await reconnect(phone)
+            except (TimeoutError, OSError, ConnectionClosed):
+                return
+            continue
         garbage.sent += 1
         due += 1 / GARBAGE_RATE
 
@@ -622,7 +628,15 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
         asyncio.create_task(send_answers(p, i / args.rate, interval, vote_start, vote_end, room, stats))
         for i, p in enumerate(connected)
     ]
-    senders += [asyncio.create_task(send_garbage(p, vote_start, vote_end, room, garbage)) for p in garbage_phones]
+
+    def reconnect(phone: Phone):
+        return connect_phone(
+            phone, url, origin, cookie, room.activity_id, stats, readers, lambda p: read_garbage(p, garbage)
+        )
+
+    senders += [
+        asyncio.create_task(send_garbage(p, vote_start, vote_end, room, garbage, reconnect)) for p in garbage_phones
+    ]
     await asyncio.gather(*senders)
     sent_done = time.perf_counter()
     deadline = sent_done + args.ack_timeout
@@ -685,7 +699,7 @@ async def run_client(args, room: Room, port: int, pid: int, db_path: Path) -> di
             garbage_sent=garbage.sent,
             garbage_replies=dict(sorted(garbage.replies.items(), key=lambda kv: -kv[1])),
             garbage_accepted=garbage.replies.get("accepted", 0),
-            garbage_connections_dropped=garbage.closed + garbage.send_errors,
+            garbage_connections_dropped=garbage.closed,  # closed by the server: frames over 4 KB
         )
         log(
             f"garbage: {garbage.sent} sent by {len(garbage_phones)} phones, {report['garbage_accepted']} accepted, "
