@@ -18,11 +18,11 @@ from server.i18n import N_, Message
 from server.models import Participant, Workshop
 from server.web import Id, form_data, form_list, render, secure_cookies
 from server.workshops.participants import (
+    Join,
     access_participant,
     access_workshop_by_code,
     cookie_holder,
     cookie_name,
-    do_join,
     join_choices,
 )
 from server.workshops.screens import live_view
@@ -115,7 +115,7 @@ async def join_submit(request: Request, code: str) -> Response:
     await _limit(request, f"joined:{workshop.id}:{address}", settings.participants_per_address, 86400)
     data = await form_data(request)
     try:
-        _participant, token = await request.app.state.writer.submit(lambda s: do_join(s, workshop.id, data))
+        _participant, token = await request.app.state.writer.submit(Join(workshop.id, data))
     except Invalid as exc:
         errors = exc.errors
         ctx = await read_in_thread(

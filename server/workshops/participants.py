@@ -15,6 +15,7 @@ from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
 from server.workshops import codes
+from server.writer import Outcome
 
 
 def cookie_name(workshop_id: int) -> str:
@@ -67,7 +68,9 @@ def join_choices(session: Session, workshop: Workshop) -> tuple[list[Stakeholder
     return list(groups), list(segments)
 
 
-def check_join(session: Session, workshop: Workshop, data: dict) -> dict:
+def check_join(session: Session, workshop: Workshop, data: dict, choices=None) -> dict:
+    """The attendance data of a join, checked. ``choices``: the workshop's groups and
+    segments when already read (a batch of joins reads them once)."""
     errors: dict = {}
     clean: dict = {"name": "", "organization": "", "stakeholder_group_id": None, "segment_id": None}
     if not workshop.joining_open:
@@ -76,7 +79,7 @@ def check_join(session: Session, workshop: Workshop, data: dict) -> dict:
         clean["name"] = clean_text(data, "name", errors)
     if workshop.attendance == Attendance.full:
         clean["organization"] = clean_text(data, "organization", errors, required=False)
-        groups, segments = join_choices(session, workshop)
+        groups, segments = choices or join_choices(session, workshop)
         for field, options in (("stakeholder_group_id", groups), ("segment_id", segments)):
             raw = str(data.get(field) or "")
             chosen = next((o.id for o in options if str(o.id) == raw), None)
@@ -95,12 +98,56 @@ def do_join(session: Session, workshop: Workshop | int, data: dict) -> tuple[Par
     session, so a lock of joining or the end of the workshop since the phone opened the
     form is seen."""
     if not isinstance(workshop, Workshop):
-        workshop = session.get(Workshop, workshop)
-        if workshop is None or workshop.status == WorkshopStatus.ended:
-            raise NotFound()
-    clean = check_join(session, workshop, data)
-    token = secrets.token_urlsafe(32)
-    participant = Participant(workshop_id=workshop.id, token_hash=_hash(token), **clean)
+        workshop = _open_workshop(session, workshop)
+    participant, token = _new_participant(workshop, check_join(session, workshop, data))
     session.add(participant)
     session.flush()
     return participant, token
+
+
+def _open_workshop(session: Session, workshop_id: int) -> Workshop:
+    workshop = session.get(Workshop, workshop_id)
+    if workshop is None or workshop.status == WorkshopStatus.ended:
+        raise NotFound()
+    return workshop
+
+
+def _new_participant(workshop: Workshop, clean: dict) -> tuple[Participant, str]:
+    token = secrets.token_urlsafe(32)
+    return Participant(workshop_id=workshop.id, token_hash=_hash(token), **clean), token
+
+
+class Join:
+    """A phone joining, as the single writer takes it: joins arriving together (a hall at
+    the door) are written together, the workshop and its choices read once, the
+    participants inserted in one statement; each join is checked on its own."""
+
+    batchable = True
+
+    def __init__(self, workshop_id: int, data: dict):
+        self.workshop_id, self.data = workshop_id, data
+
+    def __call__(self, session: Session) -> tuple[Participant, str]:
+        return do_join(session, self.workshop_id, self.data)
+
+    @staticmethod
+    def run_batch(session: Session, joins: list[Join]) -> list[Outcome]:
+        workshops: dict[int, tuple] = {}
+        outcomes, made = [], []
+        for join in joins:
+            outcome = Outcome()
+            try:
+                if join.workshop_id not in workshops:
+                    workshop = _open_workshop(session, join.workshop_id)
+                    workshops[join.workshop_id] = (workshop, join_choices(session, workshop))
+                workshop, choices = workshops[join.workshop_id]
+                participant, token = _new_participant(workshop, check_join(session, workshop, join.data, choices))
+                made.append(participant)
+                outcome.set_result((participant, token))
+            except (Invalid, NotFound) as exc:
+                outcome.set_exception(exc)
+            outcomes.append(outcome)
+        if made:
+            session.add_all(made)
+            session.flush()
+        return outcomes

@@ -153,3 +153,28 @@ def test_the_page_a_post_returns_to_is_the_participant_route(app):
 
     request = Request({"type": "http", "app": app, "root_path": "", "router": app.router, "headers": []})
     assert _page_path(request, 42) == app.url_path_for("participant", workshop_id=42)
+
+
+def test_joins_arriving_together_are_written_together_and_each_checked_alone(app, db, users):
+    from server.workshops.participants import Join, access_participant
+
+    r = room(app, db, users.a)
+    good = {"name": "Ana", "stakeholder_group_id": str(r.group_ids["public"]), "segment_id": str(r.segment_ids[0])}
+    joins = [
+        Join(r.workshop_id, good),
+        Join(r.workshop_id, {**good, "name": ""}),  # the name is asked: refused alone
+        Join(r.workshop_id + 1000, good),  # no such workshop
+        Join(r.workshop_id, {**good, "name": "Luz", "stakeholder_group_id": "999"}),  # no such group
+        Join(r.workshop_id, {**good, "name": "Rosa"}),
+    ]
+    batches = app.state.writer.batches
+    outcomes = app.state.writer._write_apart(joins)
+    assert app.state.writer.batches == batches + 1  # one transaction for the five
+    assert [o.error is None for o in outcomes] == [True, False, False, False, True]
+    assert [type(o.error).__name__ for o in outcomes[1:4]] == ["Invalid", "NotFound", "Invalid"]
+    db.expunge_all()
+    assert sorted(p.name for p in db.exec(select(Participant))) == ["Ana", "Rosa"]
+    # Each token names its own participant.
+    for outcome in (outcomes[0], outcomes[4]):
+        participant, token = outcome.value
+        assert access_participant(db, r.workshop_id, token).name == participant.name
