@@ -84,6 +84,9 @@ ROUTES = {
     "live_next": CHAIN,
     "live_joining": CHAIN,
     "live_remove": CHAIN,
+    "workshop_end": CHAIN,  # issue 11: end of the workshop, results per activity, attendance
+    "activity_results": CHAIN,
+    "workshop_attendance": CHAIN,
     "api_activity_results": CHAIN,
     # Joining is public by design: the code is the secret (and rate-limited).
     "join_code": PUBLIC,

@@ -10,6 +10,7 @@ from server.db import DbSession
 from server.errors import Invalid, NotFound
 from server.web import Id, Posted, fields, hx_target, redirect, render
 from server.workshops import live
+from server.workshops.reach import reach
 from server.workshops.routes import join_base, join_url
 from server.workshops.screens import live_view
 from server.workshops.service import access_activity, access_workshop
@@ -28,6 +29,7 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
         "join_url": join_url(request, workshop.join_code),
         "participants": live.participants_of(session, workshop),
         "join_base": join_base(request),
+        "reach": reach(join_base(request)),
         **extra,
     }
 
@@ -110,3 +112,32 @@ def live_remove(
     workshop, chain = access_workshop(session, user, workshop_id)
     live.do_remove_participant(session, workshop, participant_id, request.app.state.tallies)
     return _answer(request, session, workshop, chain)
+
+
+@router.post("/end", name="workshop_end")
+def workshop_end(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
+    """End the workshop (the form asked for confirmation): back to the workshop's page."""
+    workshop, _chain = access_workshop(session, user, workshop_id)
+    live.do_end(session, workshop)
+    return redirect(request, request.url_for("workshop_detail", workshop_id=workshop.id))
+
+
+@router.get("/activities/{activity_id}/results", name="activity_results")
+def activity_results(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id
+) -> Response:
+    """An activity's results in full, as the console shows them, open or closed."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    state = request.app.state
+    view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size, activity)
+    return render(request, "workshops/results.html", {"view": view, "workshop": workshop, "chain": chain})
+
+
+@router.get("/attendance", name="workshop_attendance")
+def workshop_attendance(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
+    """Who joined (as the workshop asked them): name, organization, group, segment."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    participants, groups, segments = live.attendance_of(session, workshop)
+    ctx = {"workshop": workshop, "chain": chain, "participants": participants, "groups": groups, "segments": segments}
+    return render(request, "workshops/attendance.html", ctx)

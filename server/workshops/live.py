@@ -20,6 +20,8 @@ from server.models import (
     PairwiseAnswer,
     Participant,
     RankingBallot,
+    Segment,
+    StakeholderGroup,
     Workshop,
     WorkshopStatus,
     utcnow,
@@ -47,8 +49,14 @@ def current_activity(session: Session, workshop: Workshop) -> Activity | None:
     return session.get(Activity, workshop.current_activity_id)
 
 
+def check_not_ended(workshop: Workshop) -> None:
+    if workshop.status == WorkshopStatus.ended:
+        raise Invalid({"__all__": Message(N_("This workshop has ended."))})
+
+
 def do_open(session: Session, workshop: Workshop, activity: Activity) -> None:
     """Open (or reopen) an activity; the one open before it closes. Phones follow at once."""
+    check_not_ended(workshop)
     if not _runs_live(activity):
         raise Invalid({"__all__": Message(N_("This type of activity cannot run live yet."))})
     for other in agenda_of(session, workshop):
@@ -82,6 +90,7 @@ def do_close(session: Session, workshop: Workshop, activity: Activity) -> None:
 
 def do_next(session: Session, workshop: Workshop) -> Activity | None:
     """Close the current activity and open the next one of the agenda that can run."""
+    check_not_ended(workshop)
     agenda = agenda_of(session, workshop)
     current = current_activity(session, workshop)
     start = agenda.index(current) + 1 if current in agenda else 0
@@ -135,7 +144,24 @@ def do_timer(session: Session, workshop: Workshop, activity: Activity, minutes: 
 
 
 def do_joining(session: Session, workshop: Workshop, open_: bool) -> None:
+    check_not_ended(workshop)
     workshop.joining_open = open_
+    session.add(workshop)
+    session.flush()
+    _all(session, workshop)
+
+
+def do_end(session: Session, workshop: Workshop) -> None:
+    """End the workshop: open activities close, joining stops, the code is released (a typed
+    code no longer finds it, another workshop may draw it); phones say it has ended."""
+    check_not_ended(workshop)
+    for activity in agenda_of(session, workshop):
+        if activity.status == ActivityStatus.open:
+            _close(activity)
+            session.add(activity)
+    workshop.status = WorkshopStatus.ended
+    workshop.join_code = None
+    workshop.joining_open = False
     session.add(workshop)
     session.flush()
     _all(session, workshop)
@@ -162,6 +188,16 @@ def do_remove_participant(session: Session, workshop: Workshop, participant_id: 
 def participants_of(session: Session, workshop: Workshop) -> list[Participant]:
     query = select(Participant).where(Participant.workshop_id == workshop.id, Participant.removed == False)  # noqa: E712
     return list(session.exec(query.order_by(Participant.joined_at)))
+
+
+def attendance_of(session: Session, workshop: Workshop) -> tuple[list[Participant], dict, dict]:
+    """The attendance list: the participants (not removed), in the order they joined, with
+    the stakeholder groups and the chain's segment names by id."""
+    groups = {g.id: g for g in session.exec(select(StakeholderGroup))}
+    segments = {
+        s.id: s.name for s in session.exec(select(Segment).where(Segment.value_chain_id == workshop.value_chain_id))
+    }
+    return participants_of(session, workshop), groups, segments
 
 
 def joined_count(session: Session, workshop_id: int) -> int:

@@ -98,10 +98,11 @@ def _cached_addresses(now: Callable[[], float] = time.monotonic) -> list[str]:
 
 
 def reach(join_base: str, addresses: Iterable[str] | None = None) -> dict:
-    """What the pages say about the join address: whether it is ``loopback`` and, then, the
+    """What the pages say about the join address (its ``host``): whether it is ``loopback`` and, then, the
     ``suggestion`` (the same address at this machine's LAN address; None when none is found).
     ``addresses``: the machine's (tests give them; by default they are read)."""
+    host = host_of(join_base)
     if not is_loopback(join_base):
-        return {"loopback": False, "suggestion": None}
+        return {"loopback": False, "host": host, "suggestion": None}
     found = _cached_addresses() if addresses is None else addresses
-    return {"loopback": True, "suggestion": suggested_base(join_base, pick_lan(found))}
+    return {"loopback": True, "host": host, "suggestion": suggested_base(join_base, pick_lan(found))}

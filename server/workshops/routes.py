@@ -21,6 +21,7 @@ from server.workshops import codes
 from server.workshops import service as workshops
 from server.workshops.methods import TEMPLATES
 from server.workshops.qr import qr_svg
+from server.workshops.reach import reach
 
 router = APIRouter()
 
@@ -91,6 +92,8 @@ def _detail_context(request, session, workshop, chain, **extra) -> dict:
         "kinds": KINDS,
         "join_url": join_url(request, workshop.join_code),
         "spaced_code": codes.spaced(workshop.join_code or ""),
+        "reach": reach(join_base(request)),
+        "runs_live": any(KINDS[a.kind].live for a in agenda if a.kind in KINDS),
         **extra,
     }
 

@@ -26,6 +26,7 @@ from server.models import (
     User,
     ValueChain,
     Workshop,
+    WorkshopStatus,
 )
 from server.ordering import moved, renumber
 from server.valuechains.library import KINDS as LIBRARY_KINDS
@@ -142,6 +143,8 @@ def do_update_workshop(session: Session, workshop: Workshop, data: dict, floor: 
 
 
 def do_new_code(session: Session, workshop: Workshop) -> str:
+    if workshop.status == WorkshopStatus.ended:  # its code stays released
+        raise Invalid({"__all__": Message(N_("This workshop has ended."))})
     workshop.join_code = _unused_code(session)
     session.add(workshop)
     session.flush()

@@ -36,16 +36,20 @@ def test_the_first_private_ipv4_address_is_picked():
 
 def test_the_suggestion_keeps_scheme_and_port():
     got = reach.reach("http://127.0.0.1:8000/", addresses=["127.0.0.1", "10.1.2.3"])
-    assert got == {"loopback": True, "suggestion": "http://10.1.2.3:8000/"}
+    assert got == {"loopback": True, "host": "127.0.0.1", "suggestion": "http://10.1.2.3:8000/"}
     assert reach.reach("https://localhost/", addresses=["172.20.0.4"])["suggestion"] == "https://172.20.0.4/"
 
 
 def test_nothing_is_suggested_when_no_lan_address_is_found():
-    assert reach.reach("http://127.0.0.1:8000/", addresses=["127.0.0.1"]) == {"loopback": True, "suggestion": None}
+    assert reach.reach("http://127.0.0.1:8000/", addresses=["127.0.0.1"])["suggestion"] is None
 
 
 def test_a_reachable_address_needs_no_advice():
-    assert reach.reach("http://192.168.1.20:8000/", addresses=[]) == {"loopback": False, "suggestion": None}
+    assert reach.reach("http://192.168.1.20:8000/", addresses=[]) == {
+        "loopback": False,
+        "host": "192.168.1.20",
+        "suggestion": None,
+    }
 
 
 def test_the_machine_is_asked_without_error():
