@@ -255,8 +255,13 @@ def report(results: list[dict]) -> None:
             f"form posts at concurrency {concurrency}: {post['per_second']:.0f}/s = "
             f"{post['per_second'] / ref['per_second']:.2f} of the no-database POST rate (target >= 0.7)"
         )
-    worst = max(r["healthz_worst_ms"] for r in results)
-    print(f"/healthz worst latency in any phase: {worst:.1f} ms (target < 100 ms)")
+    worst = max(r["healthz_worst_ms"] for r in results if r["phase"] != "no-database POST")
+    reference = max(r["healthz_worst_ms"] for r in results if r["phase"] == "no-database POST")
+    print(f"/healthz worst latency while phones join and post: {worst:.1f} ms (target < 100 ms)")
+    print(
+        f"/healthz worst latency during the reference POSTs: {reference:.1f} ms (they never leave the event "
+        "loop: a measuring aid, not a path phones take)"
+    )
 
 
 def main() -> int:
