@@ -14,7 +14,10 @@
   }
   function dotsLeft(n) {
     var el = root.querySelector(".dots-left");
-    if (el && n !== null && n !== undefined) el.textContent = M.fmt(d.textDots, { n: n });
+    if (!el || n === null || n === undefined) return;
+    el.textContent = M.fmt(d.textDots, { n: n });
+    // No dot left: "+" cannot add one anywhere (taking one off frees it again).
+    root.querySelectorAll("#stage button[data-delta='1']").forEach(function (b) { b.disabled = n <= 0; });
   }
   function setAnswer(gap, q, v) {
     var c = card(gap);

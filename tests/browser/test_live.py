@@ -332,3 +332,26 @@ def test_a_refused_dot_does_not_stay_saving(devices: Devices, app, db, users):
     first.get_by_role("button", name=t("One dot more")).tap()
     expect(first.locator(".card-error")).to_have_text(AT_MOST_3)
     expect(first.locator(".saved")).to_have_text("", timeout=1_000)
+
+
+def test_the_plus_button_is_off_when_no_dot_is_left(devices: Devices, app, db, users):
+    r = room(app, db, users.a, template="prioritization", dot_budget=4)
+    page = devices.phone("phone")
+    join(page, r, how="code", name="Ana", group="public")
+    first, second = cards(page).first, cards(page).nth(1)
+    plus = page.locator("#stage").get_by_role("button", name=t("One dot more"))
+    expect(plus.first).to_be_enabled()
+    for _ in range(3):
+        first.get_by_role("button", name=t("One dot more")).tap()
+        expect(first.locator(".saved")).to_have_text(SAVED)
+    second.get_by_role("button", name=t("One dot more")).tap()
+    expect(page.locator("#stage .dots-left")).to_have_text(dots_left(0))
+    for n in range(plus.count()):
+        expect(plus.nth(n)).to_be_disabled()
+    # Reloaded (or without JavaScript), the page says the same.
+    page.reload()
+    expect(page.locator("#stage .dots-left")).to_have_text(dots_left(0))
+    expect(plus.first).to_be_disabled()
+    first.get_by_role("button", name=t("One dot less")).tap()
+    expect(page.locator("#stage .dots-left")).to_have_text(dots_left(1))
+    expect(plus.first).to_be_enabled()
