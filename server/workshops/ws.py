@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 
-import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
 from server.auth.service import access_login
+from server.db import read_in_thread
 from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
@@ -45,9 +45,10 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     if not _origin_ok(ws):
         await ws.close(code=4403)
         return
-    with Session(app.state.db.reader) as session:
-        participant = access_participant(session, workshop_id, ws.cookies.get(cookie_name(workshop_id)))
-        workshop = session.get(Workshop, workshop_id)
+    token = ws.cookies.get(cookie_name(workshop_id))
+    participant, workshop = await read_in_thread(
+        app.state.db.reader, lambda s: (access_participant(s, workshop_id, token), s.get(Workshop, workshop_id))
+    )
     if participant is None or workshop is None:
         await ws.close(code=4401)
         return
@@ -123,22 +124,22 @@ async def _send_mine(conn, app, participant_id: int, activity_id: int | None) ->
     if activity_id is None:
         return
 
-    def load() -> dict:
-        with Session(app.state.db.reader) as session:
-            activity = session.get(Activity, activity_id)
-            if activity is None or activity.workshop_id != conn.workshop_id:
-                return {}
-            kind = app.state.registry.get(activity.kind)
-            return {} if kind is None else kind.mine(session, app.state.tallies, activity, participant_id)
+    def load(session: Session) -> dict:
+        activity = session.get(Activity, activity_id)
+        if activity is None or activity.workshop_id != conn.workshop_id:
+            return {}
+        kind = app.state.registry.get(activity.kind)
+        return {} if kind is None else kind.mine(session, app.state.tallies, activity, participant_id)
 
-    mine = await anyio.to_thread.run_sync(load)
+    mine = await read_in_thread(app.state.db.reader, load)
     if mine:
         conn.queue(messages.mine(activity_id, mine))
 
 
-def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
+async def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
     """The id of the facilitator behind this login cookie, if they may watch the workshop."""
-    with Session(app.state.db.reader) as session:
+
+    def load(session: Session) -> int | None:
         user = access_login(session, token)
         if user is None:
             return None
@@ -147,6 +148,8 @@ def _screen_user(app, token: str | None, workshop_id: int) -> int | None:
         except NotFound:
             return None
         return user.id
+
+    return await read_in_thread(app.state.db.reader, load)
 
 
 @router.websocket("/ws/screen/{workshop_id}/{audience}")
@@ -159,13 +162,13 @@ async def screen_socket(ws: WebSocket, workshop_id: Id, audience: str) -> None:
         await ws.close(code=4403)
         return
     token = ws.cookies.get(SESSION_COOKIE)
-    user_id = await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id)
+    user_id = await _screen_user(app, token, workshop_id)
     if user_id is None:
         await ws.close(code=4401)
         return
 
     async def still_allowed() -> bool:
-        return await anyio.to_thread.run_sync(_screen_user, app, token, workshop_id) == user_id
+        return await _screen_user(app, token, workshop_id) == user_id
 
     await ws.accept()
     hub = app.state.hub
