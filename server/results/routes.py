@@ -7,10 +7,9 @@ from fastapi.responses import JSONResponse
 
 from server.auth.deps import CurrentUser
 from server.db import DbSession
-from server.errors import NotFound
 from server.results.service import activity_results
 from server.web import Id
-from server.workshops.screens import live_view
+from server.workshops.screens import results_view
 from server.workshops.service import access_activity, access_workshop
 
 router = APIRouter(prefix="/api")
@@ -22,9 +21,5 @@ def api_activity_results(
 ) -> JSONResponse:
     workshop, _chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)
-    state = request.app.state
-    if activity.kind not in state.registry:  # a kind that does not run live has no results yet
-        raise NotFound()
-    tallies = state.tallies
-    view = live_view(session, workshop, tallies, state.registry, 0, state.settings.min_group_size, activity=activity)
-    return JSONResponse(activity_results(view, tallies.get(activity.id, workshop.id)))
+    view = results_view(session, request.app.state, workshop, activity)
+    return JSONResponse(activity_results(view, request.app.state.tallies.get(activity.id, workshop.id)))

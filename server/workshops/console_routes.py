@@ -12,7 +12,7 @@ from server.web import Id, Posted, fields, hx_target, redirect, render
 from server.workshops import live
 from server.workshops.reach import reach
 from server.workshops.routes import join_base, join_url
-from server.workshops.screens import live_view
+from server.workshops.screens import live_view, results_view
 from server.workshops.service import access_activity, access_workshop
 
 router = APIRouter(prefix="/workshops/{workshop_id}")
@@ -129,8 +129,7 @@ def activity_results(
     """An activity's results in full, as the console shows them, open or closed."""
     workshop, chain = access_workshop(session, user, workshop_id)
     activity = access_activity(session, workshop, activity_id)
-    state = request.app.state
-    view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size, activity)
+    view = results_view(session, request.app.state, workshop, activity)
     return render(request, "workshops/results.html", {"view": view, "workshop": workshop, "chain": chain})
 
 

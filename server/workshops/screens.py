@@ -15,6 +15,7 @@ from jinja2 import Environment
 from sqlmodel import Session, select
 
 from server.activities.registry import ActivityType, Registry
+from server.errors import NotFound
 from server.i18n import Translator
 from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
@@ -100,6 +101,16 @@ def live_view(
         view.panel = view.kind.panel(view, tally, lambda: tallies.mark_dirty(workshop.id, Topic.RESULTS))
         view.answered = tally.respondents()
     return view
+
+
+def results_view(session: Session, state, workshop: Workshop, activity) -> LiveView:
+    """One activity's results (its results page and the JSON API), from the app's ``state``
+    (tallies, registry, settings). A kind that does not run live has none: NotFound."""
+    if activity.kind not in state.registry:
+        raise NotFound()
+    return live_view(
+        session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size, activity=activity
+    )
 
 
 class ScreenRenderer:
