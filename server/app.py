@@ -32,6 +32,7 @@ from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import LOCALES, Translator, pick_locale
 from server.realtime.topics import Topic
 from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
+from server.workshops.participants import KnownParticipants
 
 
 def make_registry() -> Registry:
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = Database(settings)
     app.state.templates = make_environment()
     app.state.registry = make_registry()
-    app.state.participants_known = {}  # see workshops.participant_routes._participant_id
+    app.state.participants_known = KnownParticipants()
     if settings.redis_url:
         import redis
 

@@ -19,6 +19,7 @@ from server.models import Participant, Workshop
 from server.web import Id, form_data, form_list, render, secure_cookies
 from server.workshops.participants import (
     Join,
+    KnownParticipants,
     access_participant,
     access_workshop_by_code,
     cookie_holder,
@@ -152,25 +153,17 @@ def _not_a_participant(request: Request, holder: Participant | None) -> Response
     raise NotFound()
 
 
-# Who holds a workshop's cookie, for the phones' posts: read once, then known without a
-# database read (a fifth of a post's work). Only participants not removed are kept; one
-# removed since is still refused by the writer, which checks every write's participant.
-_KNOWN_LIMIT = 100_000
-
-
 async def _participant_id(request: Request, workshop_id: int) -> int | Response:
     """The id of the participant posting, or the refusal to answer with."""
     token = request.cookies.get(cookie_name(workshop_id))
-    known: dict = request.app.state.participants_known
-    participant_id = known.get((workshop_id, token))
+    known: KnownParticipants = request.app.state.participants_known
+    participant_id = known.get(workshop_id, token)
     if participant_id is not None:
         return participant_id
     holder = await read_in_thread(request.app.state.db.reader, lambda s: _holder(request, s, workshop_id))
     if holder is None or holder.removed:
         return _not_a_participant(request, holder)
-    if len(known) >= _KNOWN_LIMIT:
-        known.clear()
-    known[(workshop_id, token)] = holder.id
+    known.remember(workshop_id, token, holder.id)
     return holder.id
 
 

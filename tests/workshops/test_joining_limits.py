@@ -178,3 +178,14 @@ def test_joins_arriving_together_are_written_together_and_each_checked_alone(app
     for outcome in (outcomes[0], outcomes[4]):
         participant, token = outcome.value
         assert access_participant(db, r.workshop_id, token).name == participant.name
+
+
+def test_known_participants_are_per_workshop_and_bounded():
+    from server.workshops.participants import KnownParticipants
+
+    known = KnownParticipants(limit=2)
+    known.remember(1, "token-a", 10)
+    assert known.get(1, "token-a") == 10 and known.get(2, "token-a") is None
+    known.remember(1, "token-b", 11)
+    known.remember(1, "token-c", 12)  # past the limit: the older ones are read again later
+    assert (known.get(1, "token-a"), known.get(1, "token-c")) == (None, 12)
