@@ -28,6 +28,19 @@
     }
   }
 
+  // The projector fits one screen: when a long agenda or long titles would run below the
+  // fold, [data-fit] gets smaller in steps, down to 0.8 of its size (see minka.css).
+  function fit() {
+    var box = document.querySelector("[data-fit]");
+    if (!box) return;
+    var doc = document.documentElement, scale = 1;
+    box.style.setProperty("--fit", "1");
+    while (doc.scrollHeight > window.innerHeight && scale > 0.8) {
+      scale = Math.round((scale - 0.05) * 100) / 100;
+      box.style.setProperty("--fit", String(scale));
+    }
+  }
+
   function swap(id, html) {
     var el = id === root.id ? root : document.getElementById(id);
     if (!el) return;
@@ -39,6 +52,7 @@
       if (!empty[i].textContent) empty[i].textContent = root.getAttribute("data-join-address") || location.host;
     }
     if (window.htmx) window.htmx.process(el);
+    fit();
   }
 
   function connect() {
@@ -73,7 +87,9 @@
     setTimeout(connect, delay / 2 + Math.random() * delay / 2);
   }
 
+  window.addEventListener("resize", fit);
   connect();
+  fit();
   tick();
   setInterval(tick, 1000);
 })();

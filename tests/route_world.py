@@ -78,6 +78,7 @@ def build(db, users) -> World:
         "action": "down",
         "control": "reveal",
         "state": "lock",
+        "screen": "show",
         "participant_id": removable[0].id,
         "direction": "down",
         "audience": "projector",

@@ -81,6 +81,7 @@ ROUTES = {
     "console": CHAIN,
     "projector": CHAIN,
     "live_activity": CHAIN,
+    "live_projector": CHAIN,  # issue 11: results on the projector before phones
     "live_next": CHAIN,
     "live_joining": CHAIN,
     "live_remove": CHAIN,

@@ -64,6 +64,7 @@ def world(db, users):
         "action": "down",
         "control": "reveal",
         "state": "lock",
+        "screen": "show",
         "participant_id": participant.id,
         "direction": "down",
         "code": "en",

@@ -71,6 +71,8 @@ class Activity(SQLModel, table=True):
     closed_at: dt.datetime | None = None
     # Live controls: results shown on phones (hidden by default, against anchoring), timer.
     revealed: bool = False
+    # Results shown on the projector before phones; the projector otherwise follows ``revealed``.
+    projector_results: bool = False
     timer_ends_at: dt.datetime | None = None
 
 

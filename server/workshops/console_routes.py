@@ -89,6 +89,20 @@ def live_activity(
     return _answer(request, session, workshop, chain)
 
 
+@router.post("/live/activities/{activity_id}/projector/{screen}", name="live_projector")
+def live_projector(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id, screen: str
+) -> Response:
+    """The projector: show an activity's results there before phones ("show"), or follow
+    the phones' reveal again ("follow")."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    if screen not in ("show", "follow"):
+        raise NotFound()
+    live.do_projector(session, workshop, activity, screen == "show")
+    return _answer(request, session, workshop, chain)
+
+
 @router.post("/live/next", name="live_next")
 def live_next(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)

@@ -113,6 +113,15 @@ def do_reveal(session: Session, workshop: Workshop, activity: Activity, shown: b
     _all(session, workshop)
 
 
+def do_projector(session: Session, workshop: Workshop, activity: Activity, shown: bool) -> None:
+    """Show the results on the projector before phones (``shown``), or let the projector
+    follow the phones again: it shows results once revealed, and only then."""
+    activity.projector_results = shown
+    session.add(activity)
+    session.flush()
+    notify(session, workshop.id, Topic.RESULTS)
+
+
 def do_headline(session: Session, workshop: Workshop, activity: Activity, method: str | None, kind) -> None:
     """Which of its methods (``kind.headlines``: a ranking's) the room sees first; the
     others stay one tap away. ``kind`` is the activity's ``ActivityType``, or None."""
