@@ -140,8 +140,11 @@ def test_three_phones_rate_and_the_projector_follows(devices: Devices, app, db, 
         expect(cards(phone).nth(1).locator(".saved")).to_have_text("")
         not_reloaded(phone)
 
-    # The projector follows: three of three voted; the first gap's mean, (2 + 4 + 5) / 3.
+    # The projector follows: three of three voted; results hidden as on the phones (issue
+    # 11), until revealed. Then the first gap's mean, (2 + 4 + 5) / 3.
     expect(projector.locator(".voted")).to_have_text(voted(3, 3))
+    expect(projector.locator("ol.bars")).to_have_count(0)
+    console.get_by_role("button", name=t("Reveal results")).click()
     bars = projector.locator("ol.bars li")
     expect(bars).to_have_count(1)
     expect(bars.locator(".bar-label")).to_have_text("Brecha 1")

@@ -11,7 +11,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
-from server.models import Participant, RankingBallot
+from server.db import transaction
+from server.models import Activity, Participant, RankingBallot, Workshop
+from server.workshops import live
 from tests.activities.ranking.test_live import ranking_room
 from tests.browser.support import GROUP_NAMES, LANG, Devices, fits_the_screen, log_in, mark, not_reloaded, t, voted
 from tests.live_helpers import Room
@@ -80,6 +82,12 @@ def projector_of(devices: Devices, users, r: Room) -> Page:
     expect(screen.locator(".join-code")).to_have_text(f"{r.code[:3]} {r.code[3:]}")
     expect(screen.locator(".voted")).to_have_text(voted(0, 0))
     return screen
+
+
+def show_on_the_projector(app, r: Room, activity_id: int) -> None:
+    with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
+        workshop = session.get(Workshop, r.workshop_id)
+        live.do_projector(session, workshop, session.get(Activity, activity_id), True)
 
 
 def join(page: Page, r: Room, *, name: str, group: str, segment: str = "Productores") -> None:
@@ -170,7 +178,8 @@ def touch_drag(page: Page, source: Locator, target: Locator) -> None:
 
 def test_three_phones_rank_and_the_projector_follows(devices: Devices, app, db, users, min_answers):
     min_answers(1)  # a few phones: every figure shows
-    r, _aid, lines = ranking_room(app, db, users)
+    r, aid, lines = ranking_room(app, db, users)
+    show_on_the_projector(app, r, aid)  # as the console's "Show results on the projector only"
     projector = projector_of(devices, users, r)
     mark(projector)
 
@@ -230,7 +239,8 @@ def test_three_phones_rank_and_the_projector_follows(devices: Devices, app, db, 
     expect(projector.locator(".voted")).to_have_text(voted(3, 3))
     expect(projector.locator("ol.ranking-screen li .bar-label")).to_have_text([A, B, C])
     expect(projector.locator("ol.ranking-screen .badge")).to_have_count(0)  # no tie
-    expect(projector.locator(".screen-activity > p.muted")).to_have_text(t("Schulze"))
+    expect(projector.locator("ol.ranking-screen .rank")).to_have_text(["1", "2", "3"])
+    expect(projector.locator(".screen-caption")).to_have_attribute("data-method", "schulze")
     not_reloaded(projector)
 
     # Phone 1 moves C up twice: C>B>A. Now C beats A 2:1 (phones 1, 2) and B 2:1 (phones

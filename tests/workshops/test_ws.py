@@ -105,19 +105,39 @@ def test_phones_follow_the_facilitator_without_reloading(app, db, users):
             )
 
 
-def test_console_and_projector_see_votes_live(app, db, users, min_answers):
+def test_console_sees_votes_live_and_the_projector_once_shown(app, db, users, min_answers):
+    """Issue 11: the projector follows the phones' reveal (hidden results would otherwise
+    anchor the votes still to come); the console's "show on the projector" shows them first."""
     min_answers(1)  # one phone
     r = room(app, db, users.a)
     with TestClient(app) as phone, TestClient(app) as facilitator:
         join(phone, r, group="private")
-        login(facilitator, users.a.email)
-        with facilitator.websocket_connect(f"/ws/screen/{r.workshop_id}/projector") as screen:
-            reader = Reader(screen)
+        token = login(facilitator, users.a.email)
+        with (
+            facilitator.websocket_connect(f"/ws/screen/{r.workshop_id}/projector") as screen,
+            facilitator.websocket_connect(f"/ws/screen/{r.workshop_id}/console") as console,
+        ):
+            reader, desk = Reader(screen), Reader(console)
             reader.until(lambda m: m.get("id") == "screen")
             with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as ws:
                 send(ws, t="answer", k="key-000003", a=r.activity_id, g=r.gap_ids[0], q="seriousness", v=4)
-                update = reader.until(lambda m: m.get("id") == "screen" and "4,0" in m["html"], 3)
-                assert "4,0" in update["html"]  # the workshop is in Spanish: decimal comma
+                # The workshop is in Spanish: decimal comma.
+                desk.until(lambda m: m.get("id") == "console-results" and "4,0" in m["html"], 3)
+                hidden = reader.until(lambda m: m.get("id") == "screen" and "1 de 1 votó" in m["html"], 3)
+                assert "4,0" not in hidden["html"] and "<meter" not in hidden["html"]
+                assert 'data-results="hidden"' in hidden["html"] and "Brecha 1" in hidden["html"]  # what is asked
+
+                url = f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/projector/show"
+                assert facilitator.post(url, data={"csrf_token": token}).status_code == 200
+                shown = reader.until(lambda m: m.get("id") == "screen" and "4,0" in m["html"], 3)
+                assert 'data-results="shown"' in shown["html"]
+
+                url = f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/projector/follow"
+                facilitator.post(url, data={"csrf_token": token})
+                reader.until(lambda m: m.get("id") == "screen" and 'data-results="hidden"' in m["html"], 3)
+                url = f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/reveal"
+                facilitator.post(url, data={"csrf_token": token})
+                reader.until(lambda m: m.get("id") == "screen" and "4,0" in m["html"], 3)
 
 
 def test_who_may_connect(app, db, users):
