@@ -4,7 +4,7 @@
   to prevent), which shows the question, the gaps, the join code and how many answered; the
   console's "show on the projector" shows them there first, and the reveal shows them too;
 - the demo's nine gaps fit one screen at 1280x720 and at 1920x1080: every row of the results
-  inside the viewport, no scrolling, text no smaller than the sizes docs/live.md states;
+  inside the viewport, no scrolling, text no smaller than the sizes docs/projector.md states;
 - the ranking shows each line's place, tied lines sharing it.
 """
 
@@ -31,7 +31,7 @@ RATING_CAPTION = (
     "de la más grave a la menos grave."
 )
 # Legible from the back of a hall: the smallest text on the projector, by screen height
-# (docs/live.md: 0.8 of the base size, 3.9 % of the height: 22 px at 720 lines, 33 px at 1080).
+# (docs/projector.md: 0.8 of the base size, 3.9 % of the height: 22 px at 720 lines, 33 px at 1080).
 SMALLEST_PX = {720: 22, 1080: 33}
 
 
@@ -60,7 +60,11 @@ def answered_by(app, db, workshop: Workshop, activity: Activity, people: int) ->
         else:
             for i, gap in enumerate(items):
                 value = max(1, min(5, 5 - i // 2 + n % 2))  # the first gaps more serious
-                db.add(GapAnswer(activity_id=activity.id, participant_id=p.id, gap_id=gap, question="seriousness", value=value))
+                db.add(
+                    GapAnswer(
+                        activity_id=activity.id, participant_id=p.id, gap_id=gap, question="seriousness", value=value
+                    )
+                )
     db.commit()
     with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
         live.do_open(session, session.get(Workshop, workshop.id), session.get(Activity, activity.id))

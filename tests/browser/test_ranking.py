@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from server.db import transaction
 from server.models import Activity, Participant, RankingBallot, Workshop
-from server.workshops import live
+from server.workshops import live as live_controls
 from tests.activities.ranking.test_live import ranking_room
 from tests.browser.support import GROUP_NAMES, LANG, Devices, fits_the_screen, log_in, mark, not_reloaded, t, voted
 from tests.live_helpers import Room
@@ -87,7 +87,7 @@ def projector_of(devices: Devices, users, r: Room) -> Page:
 def show_on_the_projector(app, r: Room, activity_id: int) -> None:
     with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
         workshop = session.get(Workshop, r.workshop_id)
-        live.do_projector(session, workshop, session.get(Activity, activity_id), True)
+        live_controls.do_projector(session, workshop, session.get(Activity, activity_id), True)
 
 
 def join(page: Page, r: Room, *, name: str, group: str, segment: str = "Productores") -> None:
