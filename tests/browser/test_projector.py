@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -81,6 +82,7 @@ def facilitator(devices: Devices, workshop: Workshop, viewport: dict) -> tuple[P
     console.get_by_label(t("E-mail")).fill(DEMO_EMAIL)
     console.get_by_label(t("Password")).fill(DEMO_PASSWORD)
     console.get_by_role("button", name=t("Log in")).click()
+    expect(console).to_have_url(re.compile(r"/chains$"))
     console.goto(f"/workshops/{workshop.id}/live")
     projector = devices.page(desk, "projector")
     projector.set_viewport_size(viewport)
