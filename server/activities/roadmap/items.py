@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.activities.ranking import service as ranking
+from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import live_results
 from server.activities.receipts import refuse
 from server.activities.roadmap import merge
@@ -141,7 +142,7 @@ def ranking_order(session: Session, activity: Activity) -> list[int] | None:
     rankings = list(
         session.execute(
             select(Activity)
-            .where(Activity.workshop_id == activity.workshop_id, Activity.kind == "ranking")
+            .where(Activity.workshop_id == activity.workshop_id, Activity.kind == RANKING.key)
             .order_by(Activity.position, Activity.id)
         ).scalars()
     )
