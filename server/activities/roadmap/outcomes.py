@@ -19,7 +19,6 @@ claim, so it can be sent again.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -152,10 +151,6 @@ def from_json(data: dict) -> Outcome:
     if cls is Conflict:
         data["by"] = Who(**data["by"])
     return cls(**data)
-
-
-def who_json(at: dt.datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
 
 
 # Keys ------------------------------------------------------------------------------

@@ -89,7 +89,9 @@ def resolve(session: Session, who: Who_) -> Actor:
     return who
 
 
-def keyed(session: Session, who: Who_, key, check: Callable[[Actor], Any], write: Callable[[Actor, Any], Outcome]):
+def keyed(
+    session: Session, who: Who_, key, check: Callable[[Actor], Any], write: Callable[[Actor, Any], Outcome]
+) -> Outcome:
     """The frame of every write: a repeat answers the first outcome; then the actor and
     the input are checked (``check``, which raises ``Invalid``), the key is claimed, the
     write made (``write``), and its outcome kept with the key."""
