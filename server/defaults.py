@@ -3,7 +3,8 @@
 ``method.json`` holds, in Spanish and English, what the cluster / smart-specialization
 method names: stakeholder groups of the quadruple helix, work areas, gaps, action lines,
 value chains with their segments. A fresh installation gets the stakeholder groups and
-work areas from it; the demo and the method templates draw on the rest.
+work areas, the roadmap's phases and funding sources from it; the demo and the method
+templates draw on the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from server.models import StakeholderGroup, WorkArea
+from server.models import FundingSource, RoadmapPhase, StakeholderGroup, WorkArea
 
 METHOD_FILE = Path(__file__).parent / "data" / "method.json"
 
@@ -30,11 +31,22 @@ def method() -> dict[str, Any]:
 REFERENCE_LISTS: tuple[tuple[str, type[SQLModel]], ...] = (
     ("stakeholder_groups", StakeholderGroup),
     ("work_areas", WorkArea),
+    ("roadmap.phases", RoadmapPhase),
+    ("roadmap.funding_sources", FundingSource),
 )
 
 
+def _entries(name: str) -> list[dict]:
+    """A list of method.json by its dotted name ("roadmap.phases")."""
+    found: Any = method()
+    for part in name.split("."):
+        found = found[part]
+    return found
+
+
 def ensure_reference_lists(session: Session, *, fill_missing: bool = False) -> Counter[str]:
-    """Create the method's stakeholder groups and work areas; returns what was created.
+    """Create the method's stakeholder groups, work areas, roadmap phases and funding
+    sources; returns what was created.
 
     By default a list is filled only when its table is empty, so that entries an admin
     deleted do not come back at the next start. With ``fill_missing`` (the demo), any
@@ -47,7 +59,7 @@ def ensure_reference_lists(session: Session, *, fill_missing: bool = False) -> C
             continue
         keys = {row.key for row in rows}
         position = max((row.position for row in rows), default=-1) + 1
-        for entry in method()[name]:
+        for entry in _entries(name):
             if entry["key"] in keys:
                 continue
             session.add(model(key=entry["key"], name_es=entry["es"], name_en=entry["en"], position=position))

@@ -2,6 +2,24 @@
 
 from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
+from server.models.roadmap import (
+    FundingSource,
+    RoadmapActivityItem,
+    RoadmapComment,
+    RoadmapCommitment,
+    RoadmapIndicator,
+    RoadmapItem,
+    RoadmapItemActionLine,
+    RoadmapItemGap,
+    RoadmapMilestone,
+    RoadmapPartner,
+    RoadmapPhase,
+    RoadmapReceipt,
+    RoadmapRevision,
+    RoadmapSuggestion,
+    RoadmapSupport,
+    RoadmapWithdrawal,
+)
 from server.models.stakeholder import StakeholderGroup, WorkArea
 from server.models.user import LoginSession, User
 from server.models.valuechain import ActionLine, Gap, Segment, ValueChain, ValueChainShare
@@ -24,6 +42,7 @@ __all__ = [
     "ActivityStatus",
     "Attendance",
     "DotVote",
+    "FundingSource",
     "Gap",
     "GapAnswer",
     "LoginSession",
@@ -31,6 +50,21 @@ __all__ = [
     "Participant",
     "RankingBallot",
     "Receipt",
+    "RoadmapActivityItem",
+    "RoadmapComment",
+    "RoadmapCommitment",
+    "RoadmapIndicator",
+    "RoadmapItem",
+    "RoadmapItemActionLine",
+    "RoadmapItemGap",
+    "RoadmapMilestone",
+    "RoadmapPartner",
+    "RoadmapPhase",
+    "RoadmapReceipt",
+    "RoadmapRevision",
+    "RoadmapSuggestion",
+    "RoadmapSupport",
+    "RoadmapWithdrawal",
     "Segment",
     "StakeholderGroup",
     "User",

@@ -1,0 +1,1 @@
+"""Roadmap editing: the chain's roadmap co-edited live (docs/roadmap.md)."""
