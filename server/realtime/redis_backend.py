@@ -17,17 +17,25 @@ log = logging.getLogger("minka.hub")
 CHANNEL = "minka:dirty"
 
 
+def channel_for(client: redis.Redis) -> str:
+    """Pub/sub channels are shared by every database of a Redis server: two installations
+    (or two test runs) on one server with different database numbers must not hear each
+    other's workshops, so the channel carries the database number."""
+    return f"{CHANNEL}:{client.connection_pool.connection_kwargs.get('db', 0)}"
+
+
 class RedisBackend:
     def __init__(self, url: str):
         self.url = url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = redis.Redis.from_url(url)
+        self.channel = channel_for(self._redis)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, on_remote, on_recheck=None) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(CHANNEL)
+        pubsub.subscribe(self.channel)
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._listen, args=(pubsub, on_remote, on_recheck), name="minka-redis", daemon=True
@@ -56,7 +64,7 @@ class RedisBackend:
     def publish(self, workshop_id: int, topics) -> None:
         payload = json.dumps({"w": workshop_id, "t": sorted(map(mark_text, topics)), "o": self.origin})
         try:
-            self._redis.publish(CHANNEL, payload)
+            self._redis.publish(self.channel, payload)
         except redis.RedisError:
             log.exception("redis publish")
 
@@ -64,7 +72,7 @@ class RedisBackend:
         """Every other process checks these users' screens again."""
         payload = json.dumps({"r": sorted(user_ids), "o": self.origin})
         try:
-            self._redis.publish(CHANNEL, payload)
+            self._redis.publish(self.channel, payload)
         except redis.RedisError:
             log.exception("redis publish")
 
