@@ -167,7 +167,9 @@ async def _participant_id(request: Request, workshop_id: int) -> int | Response:
     return holder.id
 
 
-def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200, draft=None) -> Response:
+def _page(
+    request, session, workshop, participant, *, errors=None, saved=None, at=None, status_code=200, draft=None
+) -> Response:
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
     own = {}  # this participant's answers (or draft), as the kind shows them on its card
@@ -178,6 +180,7 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, s
         "view": view,
         "participant": participant,
         "saved": saved,
+        "at": at,  # the card to show first, where the kind shows one at a time
         "errors": errors or {},
         "form_key": secrets.token_urlsafe(12),
     }
@@ -200,8 +203,10 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None) -> Response:
-    return _own_page(request, session, workshop_id, saved=saved)
+def participant_page(
+    request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None, at: str | None = None
+) -> Response:
+    return _own_page(request, session, workshop_id, saved=saved, at=at)
 
 
 def _wants_json(request: Request) -> bool:

@@ -2,9 +2,21 @@
 // a gap) is sent as soon as it is chosen. Registers with the transport (phone/transport.js).
 (window.minkaKinds = window.minkaKinds || []).push(function (M) {
   "use strict";
-  var root = M.root, d = M.text;
+  var root = M.root, d = M.text, current = null;
 
   function card(gap) { return document.getElementById("gap-" + gap); }
+  // Rating shows one gap at a time ("paged"): Previous / Next swap the card in place
+  // (their links load the page at that gap without JavaScript); the address keeps it.
+  function go(gap, moved) {
+    var s = M.stage(), c = card(gap);
+    if (!s || !c || !s.classList.contains("paged")) return;
+    s.querySelectorAll(".gap-card.current").forEach(function (o) { o.classList.remove("current"); });
+    c.classList.add("current"); current = String(gap);
+    if (!moved) return;
+    if (c.getBoundingClientRect().top < 64) c.scrollIntoView({ block: "start" });
+    var h = c.querySelector("h3"); if (h) h.focus({ preventScroll: true });
+    try { history.replaceState(null, "", location.pathname + "?at=" + gap); } catch (e) {}
+  }
   function progress() {
     var s = M.stage();
     if (!s || s.dataset.mode !== "rating") return;
@@ -40,6 +52,8 @@
   });
 
   root.addEventListener("click", function (e) {
+    var a = e.target.closest("a[data-go]");
+    if (a && M.stage()) { e.preventDefault(); go(a.dataset.go, true); return; }
     var b = e.target.closest("button[data-delta]");
     if (!b || !M.stage()) return;
     e.preventDefault();
@@ -52,6 +66,11 @@
     sends: ["answer", "dots"],
     slot: function (msg) { return msg.g + "/" + (msg.q || ""); },
     card: function (msg) { return card(msg.g); },
+    // Drawn again (a timer, a reveal): back to the gap this phone was on.
+    stage: function (s, fresh) {
+      if (!fresh && current) { go(current, false); return; }
+      var c = s.querySelector(".gap-card.current"); current = c ? c.dataset.gap : null;
+    },
     // The plain form post of an answer (when the socket is down): its fields and path.
     form: function (msg, body) {
       body.append("gap", msg.g);
