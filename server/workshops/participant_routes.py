@@ -26,6 +26,7 @@ from server.workshops.participants import (
     cookie_name,
     join_choices,
 )
+from server.workshops import refusals
 from server.workshops.screens import live_view
 
 router = APIRouter()
@@ -168,7 +169,7 @@ async def _participant_id(request: Request, workshop_id: int) -> int | Response:
 
 
 def _page(
-    request, session, workshop, participant, *, errors=None, saved=None, at=None, status_code=200, draft=None
+    request, session, workshop, participant, *, errors=None, saved=None, at=None, draft=None
 ) -> Response:
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
@@ -183,8 +184,9 @@ def _page(
         "at": at,  # the card to show first, where the kind shows one at a time
         "errors": errors or {},
         "form_key": secrets.token_urlsafe(12),
+        "refresh_seconds": state.settings.phone_refresh_seconds,
     }
-    return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False, compact=True)
+    return render(request, "participant/live.html", ctx, fragment=False, compact=True)
 
 
 async def _page_in_thread(request: Request, workshop_id: int, **kwargs) -> Response:
@@ -204,9 +206,17 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 @router.get("/p/{workshop_id}", name="participant")
 def participant_page(
-    request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None, at: str | None = None
+    request: Request,
+    session: ReadSession,
+    workshop_id: Id,
+    saved: str | None = None,
+    at: str | None = None,
+    refused: str | None = None,
 ) -> Response:
-    return _own_page(request, session, workshop_id, saved=saved, at=at)
+    """The phone's page; after a form post, ``saved`` names the card just saved, or
+    ``refused`` carries a refusal (``refusals``) to show on its card."""
+    errors = refusals.read(request.app.state.secret, workshop_id, refused)
+    return _own_page(request, session, workshop_id, saved=saved, at=at, errors=errors)
 
 
 def _wants_json(request: Request) -> bool:
@@ -239,13 +249,17 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
         if _wants_json(request):
             error = request.state.translator.message(next(iter(exc.errors.values())))
             return JSONResponse({"ok": False, "error": error}, status_code=422)
-        errors = {posted.slot: next(iter(exc.errors.values()))}
-        return await _page_in_thread(request, workshop_id, errors=errors, status_code=422)
+        # Post/Redirect/Get: the page shows the refusal, and reloading it sends nothing again.
+        token = refusals.sign(request.app.state.secret, workshop_id, posted.slot, next(iter(exc.errors.values())))
+        return RedirectResponse(f"{_page_path(request, workshop_id)}?refused={token}{_anchor(posted)}", status_code=303)
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
         return JSONResponse({"ok": True, "acks": [kind.ack_json(a) for a in acks]})
-    anchor = f"#{posted.anchor}" if posted.anchor else ""
-    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{anchor}", status_code=303)
+    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{_anchor(posted)}", status_code=303)
+
+
+def _anchor(posted: FormPost) -> str:
+    return f"#{posted.anchor}" if posted.anchor else ""
 
 
 def _page_path(request: Request, workshop_id: int) -> str:
