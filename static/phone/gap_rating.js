@@ -5,16 +5,23 @@
   var root = M.root, d = M.text, current = null;
 
   function card(gap) { return document.getElementById("gap-" + gap); }
-  // Rating shows one gap at a time ("paged"): Previous / Next swap the card in place
-  // (their links load the page at that gap without JavaScript); the address keeps it.
+  // Rating shows one gap at a time ("paged"): Previous / Next (links to the page at that
+  // gap without JavaScript) swap the card in place; the address keeps it for a reload.
   function go(gap, moved) {
     var s = M.stage(), c = card(gap);
     if (!s || !c || !s.classList.contains("paged")) return;
-    s.querySelectorAll(".gap-card.current").forEach(function (o) { o.classList.remove("current"); });
-    c.classList.add("current"); current = String(gap);
+    var all = Array.prototype.slice.call(s.querySelectorAll(".gap-card")), i = all.indexOf(c);
+    all.forEach(function (o) { o.classList.toggle("current", o === c); });
+    current = String(gap);
+    [["prev", all[i - 1]], ["next", all[i + 1]]].forEach(function (p) {
+      var a = s.querySelector(".pager [rel=" + p[0] + "]"), to = p[1] && p[1].dataset.gap;
+      a.hidden = !to;
+      if (to) { a.dataset.go = to; a.href = "?at=" + to + "#gap-" + to; }
+    });
+    s.querySelector(".pager-pos").textContent = M.fmt(d.textGap, { n: i + 1, total: all.length });
     if (!moved) return;
     if (c.getBoundingClientRect().top < 64) c.scrollIntoView({ block: "start" });
-    var h = c.querySelector("h3"); if (h) h.focus({ preventScroll: true });
+    c.querySelector("h3").focus({ preventScroll: true });
     try { history.replaceState(null, "", location.pathname + "?at=" + gap); } catch (e) {}
   }
   function progress() {

@@ -27,7 +27,7 @@
   // A line not ranked yet: one row to tap, which adds it (the form's own button).
   function pickRow(list, item, name, disabled) {
     var li = document.createElement("li"); li.dataset.item = item;
-    var b = button("in", item, "", d.textIn + ": " + name, disabled); b.className = "pick";
+    var b = button("in", item, "", d.textIn + ": " + name, disabled); b.className = "choice pick";
     var sign = document.createElement("span"); sign.className = "pick-sign"; sign.setAttribute("aria-hidden", "true"); sign.textContent = "+";
     var span = document.createElement("span"); span.className = "item-text"; span.textContent = name;
     b.appendChild(sign); b.appendChild(span); li.appendChild(b); list.appendChild(li);
