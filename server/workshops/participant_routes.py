@@ -211,12 +211,15 @@ def participant_page(
     workshop_id: Id,
     saved: str | None = None,
     at: str | None = None,
-    refused: str | None = None,
 ) -> Response:
-    """The phone's page; after a form post, ``saved`` names the card just saved, or
-    ``refused`` carries a refusal (``refusals``) to show on its card."""
-    errors = refusals.read(request.app.state.secret, workshop_id, refused)
-    return _own_page(request, session, workshop_id, saved=saved, at=at, errors=errors)
+    """The phone's page; after a form post, ``saved`` names the card just saved, or the
+    flash cookie carries a refusal (``refusals``) to show once on its card."""
+    flash = request.cookies.get(refusals.COOKIE)
+    errors = refusals.read(request.app.state.secret, workshop_id, flash)
+    response = _own_page(request, session, workshop_id, saved=saved, at=at, errors=errors)
+    if flash is not None:
+        response.delete_cookie(refusals.COOKIE, path=_page_path(request, workshop_id))
+    return response
 
 
 def _wants_json(request: Request) -> bool:
@@ -249,13 +252,28 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
         if _wants_json(request):
             error = request.state.translator.message(next(iter(exc.errors.values())))
             return JSONResponse({"ok": False, "error": error}, status_code=422)
-        # Post/Redirect/Get: the page shows the refusal, and reloading it sends nothing again.
-        token = refusals.sign(request.app.state.secret, workshop_id, posted.slot, next(iter(exc.errors.values())))
-        return RedirectResponse(f"{_page_path(request, workshop_id)}?refused={token}{_anchor(posted)}", status_code=303)
+        # Post/Redirect/Get: the page shows the refusal once, and reloading it sends nothing again.
+        return _refused(request, workshop_id, posted, next(iter(exc.errors.values())))
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
         return JSONResponse({"ok": True, "acks": [kind.ack_json(a) for a in acks]})
     return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{_anchor(posted)}", status_code=303)
+
+
+def _refused(request: Request, workshop_id: int, posted: FormPost, message) -> Response:
+    path = _page_path(request, workshop_id)
+    response = RedirectResponse(f"{path}{_anchor(posted)}", status_code=303)
+    token = refusals.sign(request.app.state.secret, workshop_id, posted.slot, message)
+    response.set_cookie(
+        refusals.COOKIE,
+        token,
+        max_age=refusals.MAX_AGE,
+        path=path,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
+    return response
 
 
 def _anchor(posted: FormPost) -> str:

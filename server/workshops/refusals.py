@@ -2,10 +2,11 @@
 
 A plain form post that is refused (the activity has closed, a bad value) is answered with
 a redirect to the phone's page (Post/Redirect/Get): reloading that page never sends the
-vote again. The refusal rides in the page's address as a token naming the card (the
-kind's ``slot``) and the message; the page shows it on that card. The token is signed, so
-that nobody can make a link that puts their own words on Minka's page, and short-lived, so
-that an old address shows nothing. Pure: no framework, no database.
+vote again. The refusal rides along in a short-lived cookie (a flash) naming the card (the
+kind's ``slot``) and the message; the page shows it on that card once and drops the
+cookie, so that a reload later shows the page as it is then. The cookie's value is signed,
+so that nothing but Minka's own refusals is ever shown, and dated. Pure: no framework, no
+database.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import time
 
 from server.i18n import Message
 
-MAX_AGE = 600  # seconds: a refusal is news for a few minutes, not in tomorrow's history
+COOKIE = "minka_refused"
+MAX_AGE = 60  # seconds: the redirect follows at once; a refusal is news only then
 MAX_TOKEN = 1000  # characters: a longer token was not made here
 _SKEW = 60  # seconds a token may seem to come from the future (a clock step)
 
