@@ -36,7 +36,7 @@ TEMPLATES: dict[str, MethodTemplate] = {
                 Step(
                     "gap_rating",
                     N_("How serious is each gap?"),
-                    {"mode": "rating"}  # every question: the kind's defaults,
+                    {"mode": "rating"},  # every question: the kind's defaults,
                 ),
             ),
         ),

@@ -17,6 +17,7 @@ from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop
 from server.web import Id, form_data, form_list, render, secure_cookies
+from server.workshops import refusals
 from server.workshops.participants import (
     Join,
     KnownParticipants,
@@ -26,7 +27,6 @@ from server.workshops.participants import (
     cookie_name,
     join_choices,
 )
-from server.workshops import refusals
 from server.workshops.screens import live_view
 
 router = APIRouter()
@@ -168,9 +168,7 @@ async def _participant_id(request: Request, workshop_id: int) -> int | Response:
     return holder.id
 
 
-def _page(
-    request, session, workshop, participant, *, errors=None, saved=None, at=None, draft=None
-) -> Response:
+def _page(request, session, workshop, participant, *, errors=None, saved=None, at=None, draft=None) -> Response:
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
     own = {}  # this participant's answers (or draft), as the kind shows them on its card

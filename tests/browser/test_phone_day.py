@@ -129,7 +129,11 @@ def test_the_facilitator_limits_the_questions_and_the_phone_asks_only_those(devi
     log_in(laptop, users.a.email)
     laptop.goto(f"/workshops/{r.workshop_id}/activities/{r.activity_id}/edit")
     questions = laptop.get_by_role("group", name=t("Questions on each gap besides how serious it is"))
-    for label in ("Relevance to specialization", "Relevance to the global context", "Which segments of the chain it hits"):
+    for label in (
+        "Relevance to specialization",
+        "Relevance to the global context",
+        "Which segments of the chain it hits",
+    ):
         questions.get_by_label(t(label)).uncheck()
     expect(questions.get_by_label(t("Relevance to diversification"))).to_be_checked()
     fits_the_screen(laptop)
