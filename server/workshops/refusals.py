@@ -48,7 +48,7 @@ def sign(secret: str, workshop_id: int, slot: int | str, message: Message | str,
 def read(secret: str, workshop_id: int, token: str | None, now: float | None = None) -> dict:
     """``{slot: Message}`` of a token made by ``sign`` for this workshop in the last
     ``MAX_AGE`` seconds; ``{}`` for anything else (tampered, old, another workshop's)."""
-    if not token or len(token) > MAX_TOKEN:
+    if not token or len(token) > MAX_TOKEN or not token.isascii():  # a cookie may carry any byte
         return {}
     body, _, mac = token.rpartition(".")
     if not body or not hmac.compare_digest(_mac(secret, body), mac):
