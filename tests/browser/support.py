@@ -109,3 +109,6 @@ def log_in(page: Page, email: str) -> None:
     page.get_by_label(t("Password")).fill(factories.PASSWORD)
     page.get_by_role("button", name=t("Log in")).click()
     expect(page).to_have_url(re.compile(r"/chains$"))
+    # Loaded to the end: a test going on at once would abort the page's htmx download, a
+    # failed request that fails the test (seen under load).
+    page.wait_for_load_state("load")
