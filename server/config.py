@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     phone_results_interval: float = Field(
         default=0.5, description="Seconds between two live updates of revealed results on phones."
     )
+    phone_refresh_seconds: int = Field(
+        default=15,
+        ge=5,
+        description="Without JavaScript, how often a phone's page reloads itself while it waits (no activity "
+        "open, an activity closed, nothing left to answer); never while it shows a form.",
+    )
     joins_per_minute: int = Field(
         default=1200,
         description="Joins accepted from one address each minute (a hall behind one Wi-Fi shares an "

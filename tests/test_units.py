@@ -92,12 +92,14 @@ def test_safe_next_stays_on_this_site():
 def test_gap_rating_settings_are_checked():
     errors: dict = {}
     clean = GAP_RATING.check_settings(
-        {"mode": "dots", "dot_budget": "5", "dot_max_per_item": "2", "ask_relevance": "on"}, errors
+        {"mode": "dots", "dot_budget": "5", "dot_max_per_item": "2", "ask_diversification": "on"}, errors
     )
     assert errors == {}
     assert clean == {
         "mode": "dots",
-        "ask_relevance": True,
+        "ask_specialization": False,
+        "ask_diversification": True,
+        "ask_global_context": False,
         "ask_segments": False,
         "dot_budget": 5,
         "dot_max_per_item": 2,

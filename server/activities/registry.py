@@ -114,7 +114,9 @@ class ActivityType(ABC):
     @abstractmethod
     def phone_context(self, session: Session, tallies, activity, participant_id: int, draft=None) -> dict:
         """What the phone page's template (``template("phone")``) needs of this
-        participant beyond the broadcast view: their answers, a draft."""
+        participant beyond the broadcast view: their answers, a draft. ``answered``
+        true says nothing is left for them to answer (the page may then reload itself
+        without JavaScript, as while waiting)."""
 
     # Tallies -------------------------------------------------------------------------
 

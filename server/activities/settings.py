@@ -30,6 +30,8 @@ class Setting:
     minimum: int = 0
     maximum: int = 0
     hint: str = ""
+    # Settings side by side with the same ``group`` (a msgid) show under it as one legend.
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,16 @@ class ActivityKind:
     # The kind's own rule across settings: check(clean, errors), run when each one is valid.
     check: Callable[[dict, dict], None] | None = None
     live: bool = False  # whether it can run live (open, close, next step) yet
+    # What settings stored by an older version mean today: upgrade(stored) -> settings.
+    upgrade: Callable[[dict], dict] | None = None
 
     def defaults(self) -> dict:
         return {s.key: s.default for s in self.settings}
+
+    def stored(self, settings: dict) -> dict:
+        """An activity's stored settings as this kind reads them now: its defaults, then
+        what was stored (upgraded when an older version stored it another way)."""
+        return {**self.defaults(), **(self.upgrade(settings) if self.upgrade else settings)}
 
     def check_settings(self, data: dict, errors: dict) -> dict:
         """Settings from a form (missing checkboxes are False); messages go in ``errors``."""

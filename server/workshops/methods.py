@@ -36,7 +36,7 @@ TEMPLATES: dict[str, MethodTemplate] = {
                 Step(
                     "gap_rating",
                     N_("How serious is each gap?"),
-                    {"mode": "rating", "ask_relevance": True, "ask_segments": True},
+                    {"mode": "rating"},  # every question: the kind's defaults,
                 ),
             ),
         ),
@@ -48,7 +48,7 @@ TEMPLATES: dict[str, MethodTemplate] = {
                 Step(
                     "gap_rating",
                     N_("Which gaps matter most? (dot voting)"),
-                    {"mode": "dots", "ask_relevance": False, "ask_segments": False},
+                    {"mode": "dots"},
                 ),
                 Step("ranking", N_("Rank the action lines"), {"mode": "full"}),
             ),

@@ -17,6 +17,7 @@ from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop
 from server.web import Id, form_data, form_list, render, secure_cookies
+from server.workshops import refusals
 from server.workshops.participants import (
     Join,
     KnownParticipants,
@@ -167,7 +168,7 @@ async def _participant_id(request: Request, workshop_id: int) -> int | Response:
     return holder.id
 
 
-def _page(request, session, workshop, participant, *, errors=None, saved=None, status_code=200, draft=None) -> Response:
+def _page(request, session, workshop, participant, *, errors=None, saved=None, at=None, draft=None) -> Response:
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
     own = {}  # this participant's answers (or draft), as the kind shows them on its card
@@ -178,10 +179,12 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, s
         "view": view,
         "participant": participant,
         "saved": saved,
+        "at": at,  # the card to show first, where the kind shows one at a time
         "errors": errors or {},
         "form_key": secrets.token_urlsafe(12),
+        "refresh_seconds": state.settings.phone_refresh_seconds,
     }
-    return render(request, "participant/live.html", ctx, status_code=status_code, fragment=False, compact=True)
+    return render(request, "participant/live.html", ctx, fragment=False, compact=True)
 
 
 async def _page_in_thread(request: Request, workshop_id: int, **kwargs) -> Response:
@@ -200,8 +203,21 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(request: Request, session: ReadSession, workshop_id: Id, saved: str | None = None) -> Response:
-    return _own_page(request, session, workshop_id, saved=saved)
+def participant_page(
+    request: Request,
+    session: ReadSession,
+    workshop_id: Id,
+    saved: str | None = None,
+    at: str | None = None,
+) -> Response:
+    """The phone's page; after a form post, ``saved`` names the card just saved, or the
+    flash cookie carries a refusal (``refusals``) to show once on its card."""
+    flash = request.cookies.get(refusals.COOKIE)
+    errors = refusals.read(request.app.state.secret, workshop_id, flash)
+    response = _own_page(request, session, workshop_id, saved=saved, at=at, errors=errors)
+    if flash is not None:
+        response.delete_cookie(refusals.COOKIE, path=_page_path(request, workshop_id))
+    return response
 
 
 def _wants_json(request: Request) -> bool:
@@ -234,13 +250,32 @@ async def _submit(request: Request, workshop_id: int, kind: ActivityType, action
         if _wants_json(request):
             error = request.state.translator.message(next(iter(exc.errors.values())))
             return JSONResponse({"ok": False, "error": error}, status_code=422)
-        errors = {posted.slot: next(iter(exc.errors.values()))}
-        return await _page_in_thread(request, workshop_id, errors=errors, status_code=422)
+        # Post/Redirect/Get: the page shows the refusal once, and reloading it sends nothing again.
+        return _refused(request, workshop_id, posted, next(iter(exc.errors.values())))
     if _wants_json(request):
         acks = ack if isinstance(ack, list) else [ack]
         return JSONResponse({"ok": True, "acks": [kind.ack_json(a) for a in acks]})
-    anchor = f"#{posted.anchor}" if posted.anchor else ""
-    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{anchor}", status_code=303)
+    return RedirectResponse(f"{_page_path(request, workshop_id)}?saved={posted.slot}{_anchor(posted)}", status_code=303)
+
+
+def _refused(request: Request, workshop_id: int, posted: FormPost, message) -> Response:
+    path = _page_path(request, workshop_id)
+    response = RedirectResponse(f"{path}{_anchor(posted)}", status_code=303)
+    token = refusals.sign(request.app.state.secret, workshop_id, posted.slot, message)
+    response.set_cookie(
+        refusals.COOKIE,
+        token,
+        max_age=refusals.MAX_AGE,
+        path=path,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
+def _anchor(posted: FormPost) -> str:
+    return f"#{posted.anchor}" if posted.anchor else ""
 
 
 def _page_path(request: Request, workshop_id: int) -> str:

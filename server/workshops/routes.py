@@ -202,7 +202,7 @@ def activity_edit(
     activity = workshops.access_activity(session, workshop, activity_id)
     k = KINDS[activity.kind]
     chosen = {i.id for i in workshops.activity_items(session, activity)}
-    form = {**k.defaults(), **activity.settings, "title": activity.title}
+    form = {**k.stored(activity.settings), "title": activity.title}
     ctx = _activity_form_context(session, workshop, chain, k, activity, form=form, chosen=chosen)
     return render(request, "workshops/activity_form.html", ctx)
 

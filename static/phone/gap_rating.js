@@ -2,9 +2,28 @@
 // a gap) is sent as soon as it is chosen. Registers with the transport (phone/transport.js).
 (window.minkaKinds = window.minkaKinds || []).push(function (M) {
   "use strict";
-  var root = M.root, d = M.text;
+  var root = M.root, d = M.text, current = null;
 
   function card(gap) { return document.getElementById("gap-" + gap); }
+  // Rating shows one gap at a time ("paged"): Previous / Next (links to the page at that
+  // gap without JavaScript) swap the card in place; the address keeps it for a reload.
+  function go(gap, moved) {
+    var s = M.stage(), c = card(gap);
+    if (!s || !c || !s.classList.contains("paged")) return;
+    var all = Array.prototype.slice.call(s.querySelectorAll(".gap-card")), i = all.indexOf(c);
+    all.forEach(function (o) { o.classList.toggle("current", o === c); });
+    current = String(gap);
+    [["prev", all[i - 1]], ["next", all[i + 1]]].forEach(function (p) {
+      var a = s.querySelector(".pager [rel=" + p[0] + "]"), to = p[1] && p[1].dataset.gap;
+      a.hidden = !to;
+      if (to) { a.dataset.go = to; a.href = "?at=" + to + "#gap-" + to; }
+    });
+    s.querySelector(".pager-pos").textContent = M.fmt(d.textGap, { n: i + 1, total: all.length });
+    if (!moved) return;
+    if (c.getBoundingClientRect().top < 64) c.scrollIntoView({ block: "start" });
+    c.querySelector("h3").focus({ preventScroll: true });
+    try { history.replaceState(null, "", location.pathname + "?at=" + gap); } catch (e) {}
+  }
   function progress() {
     var s = M.stage();
     if (!s || s.dataset.mode !== "rating") return;
@@ -40,6 +59,8 @@
   });
 
   root.addEventListener("click", function (e) {
+    var a = e.target.closest("a[data-go]");
+    if (a && M.stage()) { e.preventDefault(); go(a.dataset.go, true); return; }
     var b = e.target.closest("button[data-delta]");
     if (!b || !M.stage()) return;
     e.preventDefault();
@@ -52,6 +73,11 @@
     sends: ["answer", "dots"],
     slot: function (msg) { return msg.g + "/" + (msg.q || ""); },
     card: function (msg) { return card(msg.g); },
+    // Drawn again (a timer, a reveal): back to the gap this phone was on.
+    stage: function (s, fresh) {
+      if (!fresh && current) { go(current, false); return; }
+      var c = s.querySelector(".gap-card.current"); current = c ? c.dataset.gap : null;
+    },
     // The plain form post of an answer (when the socket is down): its fields and path.
     form: function (msg, body) {
       body.append("gap", msg.g);

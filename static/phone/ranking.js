@@ -24,6 +24,14 @@
     buttons.forEach(function (b) { c.appendChild(b); });
     li.appendChild(c); list.appendChild(li);
   }
+  // A line not ranked yet: one row to tap, which adds it (the form's own button).
+  function pickRow(list, item, name, disabled) {
+    var li = document.createElement("li"); li.dataset.item = item;
+    var b = button("in", item, "", d.textIn + ": " + name, disabled); b.className = "choice pick";
+    var sign = document.createElement("span"); sign.className = "pick-sign"; sign.setAttribute("aria-hidden", "true"); sign.textContent = "+";
+    var span = document.createElement("span"); span.className = "item-text"; span.textContent = name;
+    b.appendChild(sign); b.appendChild(span); li.appendChild(b); list.appendChild(li);
+  }
   function draw() {
     var f = rankCard();
     if (!f) return;
@@ -36,8 +44,11 @@
                              button("out", item, "✕", d.textOut + ": " + name)]);
     });
     Object.keys(t).forEach(function (item) {
-      if (order.indexOf(+item) < 0) row(rest, item, t[item], [button("in", item, "+", d.textIn + ": " + t[item], order.length >= k)]);
+      if (order.indexOf(+item) < 0) pickRow(rest, item, t[item], order.length >= k);
     });
+    // No heading over an empty list.
+    mine.hidden = f.querySelector(".mine-head").hidden = !order.length;
+    f.querySelector(".rest-head").hidden = !rest.children.length;
     f.querySelector("input[name=order]").value = order.join(",");
     var st = root.querySelector(".rank-status");
     if (st) st.textContent = M.fmt(d.textRanked, { n: order.length, k: k });

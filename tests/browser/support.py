@@ -64,10 +64,10 @@ class Devices:
         self.contexts.append(context)
         return context
 
-    def phone(self, name: str, *, javascript: bool = True, **options) -> Page:
-        """A 360 px wide touch phone; ``options`` go to the context (a ``user_agent``, say)."""
+    def phone(self, name: str, *, javascript: bool = True, width: int = PHONE_WIDTH, **options) -> Page:
+        """A 360 px wide touch phone (or ``width``); ``options`` go to the context (a ``user_agent``, say)."""
         context = self._context(
-            viewport={"width": PHONE_WIDTH, "height": 740},
+            viewport={"width": width, "height": 740},
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
@@ -90,9 +90,9 @@ class Devices:
 # -- steps ----------------------------------------------------------------------------------
 
 
-def fits_the_screen(page: Page) -> None:
+def fits_the_screen(page: Page, screen: int = PHONE_WIDTH) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} is {width} px wide on a {PHONE_WIDTH} px screen"
+    assert width <= screen, f"{page.url} is {width} px wide on a {screen} px screen"
 
 
 def mark(page: Page) -> None:
@@ -109,3 +109,6 @@ def log_in(page: Page, email: str) -> None:
     page.get_by_label(t("Password")).fill(factories.PASSWORD)
     page.get_by_role("button", name=t("Log in")).click()
     expect(page).to_have_url(re.compile(r"/chains$"))
+    # Loaded to the end: a test going on at once would abort the page's htmx download, a
+    # failed request that fails the test (seen under load).
+    page.wait_for_load_state("load")

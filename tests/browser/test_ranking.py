@@ -104,7 +104,7 @@ def join(page: Page, r: Room, *, name: str, group: str, segment: str = "Producto
     page.get_by_role("button", name=t("Join")).tap()
     expect(page).to_have_url(re.compile(rf"/p/{r.workshop_id}$"))
     expect(card(page)).to_be_visible()
-    expect(page.get_by_role("heading", name=MY_RANKING)).to_be_visible()
+    expect(page.get_by_role("heading", name=MY_RANKING)).to_be_hidden()  # nothing under it yet
     expect(page.get_by_role("heading", name=NOT_RANKED)).to_be_visible()
     fits_the_screen(page)
 

@@ -87,7 +87,7 @@ def _build(app, db, users, chain, room):
     workshop.min_group_size = workshop_k
     mode = {"rating": "rating", "dots": "dots"}.get(kind, "full" if kind == "ranking" else kind)
     data = {"kind": "ranking" if kind in ("ranking", "top_k", "pairwise") else "gap_rating", "title": "A"}
-    data.update({"mode": mode, "k": "2", "ask_relevance": "on", "ask_segments": "on"})
+    data.update({"mode": mode, "k": "2", "ask_segments": "on", **{f"ask_{e}": "on" for e in ELEMENTS}})
     data.update({"dot_budget": "10", "dot_max_per_item": "3"})
     library = chain_items(db, chain, data["kind"])
     activity = do_add_activity(db, chain, workshop, data, [str(i) for i in library])

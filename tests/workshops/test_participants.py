@@ -126,7 +126,7 @@ def test_answer_without_javascript_and_a_late_answer_is_refused(app, db, users):
             data={**form, "key": "another-key-123", "seriousness": "1"},
             headers={"Accept-Language": "en"},
         )
-        assert late.status_code == 422
+        assert late.status_code == 200 and late.history[0].status_code == 303  # redirected: a reload sends nothing
         assert "This activity is closed; your answer was not saved." in late.text
     db.expunge_all()
     assert db.exec(select(GapAnswer).where(GapAnswer.question == "seriousness")).one().value == 4
@@ -161,7 +161,9 @@ def test_a_participant_of_one_workshop_cannot_use_another(app, db, users):
 # What a phone downloads for the live page of a nine-gap activity with every question
 # asked (the heaviest page a participant sees), in bytes on the wire (gzip): the page and
 # the stylesheet and scripts it names (each file compressed on its own, as it is sent).
-PAGE_BUDGET = 12_000
+# 12 KB until issue 11 showed the gaps one at a time (the pager's script and styles) and the
+# ranking's lines as rows to tap: 12.7 KB measured then.
+PAGE_BUDGET = 13_000
 
 
 def test_the_participant_page_fits_its_byte_budget(app, db, users):

@@ -129,7 +129,9 @@ def test_agenda_add_configure_reorder_remove(client_a, users, db):
     first, second = agenda_of(db, workshop)
     assert first.settings == {
         "mode": "dots",
-        "ask_relevance": False,
+        "ask_specialization": False,
+        "ask_diversification": False,
+        "ask_global_context": False,
         "ask_segments": False,
         "dot_budget": 6,
         "dot_max_per_item": 2,

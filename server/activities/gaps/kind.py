@@ -16,7 +16,7 @@ from sqlmodel import Session
 from server.activities.gaps import service
 from server.activities.gaps import tally as gap_tally
 from server.activities.gaps.batch import Card, Rating
-from server.activities.gaps.spec import GAP_RATING
+from server.activities.gaps.spec import GAP_RATING, asked
 from server.activities.gaps.tally import ELEMENTS
 from server.activities.registry import ActivityType, FormPost, refusing
 from server.activities.values import an_id
@@ -88,6 +88,11 @@ class GapRating(ActivityType):
             for (q, v), k in zip(answers, keys, strict=True)
         ]
         return Card(ratings)
+
+    @staticmethod
+    def asked(settings: dict) -> tuple[str, ...]:
+        """The questions asked on each gap (for the templates): ``spec.asked``."""
+        return asked(settings)
 
     def mine(self, session: Session, tallies, activity, participant_id: int) -> dict:
         mine = service.my_answers(session, participant_id, activity.id)

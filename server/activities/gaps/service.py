@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from server.activities.gaps.spec import GAP_RATING
+from server.activities.gaps.spec import GAP_RATING, asked
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded, whole, whole_in
@@ -128,17 +128,13 @@ def check_answer(info: ActivityInfo, gap_id: int, question: str, raw) -> object:
     if settings.get("mode") != "rating":
         raise refuse(N_("This activity uses dot voting."))
     check_gap(info, gap_id)
+    if question not in asked(settings):
+        raise refuse(N_("This question is not asked in this activity."))
     if question == "segments":
-        if not settings.get("ask_segments"):
-            raise refuse(N_("This question is not asked in this activity."))
         chosen = [an_id(s) for s in raw] if isinstance(raw, list | tuple) else [None]
         if None in chosen or not set(chosen) <= info.segment_ids:
             raise refuse(N_("Choose segments of this value chain."))
         return sorted(set(chosen))
-    if question in ELEMENTS and not settings.get("ask_relevance"):
-        raise refuse(N_("This question is not asked in this activity."))
-    if question not in RANGES:
-        raise refuse(N_("This question is not asked in this activity."))
     value = whole_in(raw, *RANGES[question])  # 3.5, "3.5" or true are not a 3 or a 1
     if value is None:
         raise refuse(N_("Choose one of the options."))

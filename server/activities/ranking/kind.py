@@ -110,6 +110,7 @@ class Ranking(ActivityType):
         if activity.settings.get("mode") == "pairwise":
             tally = tallies.get(activity.id, activity.workshop_id)
             context["pair"] = service.next_pair_for(session, tally, participant_id, activity.id)
+            context["answered"] = context["pair"] is None  # every useful pair compared
         return context
 
     def recount(self, session: Session, activity_id: int):
