@@ -1,5 +1,10 @@
 """Redis pub/sub for the hub: every process hears every other process's dirty marks, and
-which users' screens must check their access again."""
+which users' screens must check their access again.
+
+Pub/sub channels are shared by every database of a Redis server, so the channel is named
+after the database number of ``MINKA_REDIS_URL``: two installations (or test runs) on one
+server with their own database numbers never hear each other's marks (workshop 1 of one
+is not workshop 1 of the other: a removal there would close phones here)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import redis
 from server.realtime.topics import mark_text, parse_mark
 
 log = logging.getLogger("minka.hub")
-CHANNEL = "minka:dirty"
+CHANNEL = "minka:dirty"  # followed by ":<database number>"
 
 
 class RedisBackend:
@@ -22,12 +27,13 @@ class RedisBackend:
         self.url = url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = redis.Redis.from_url(url)
+        self.channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, on_remote, on_recheck=None) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(CHANNEL)
+        pubsub.subscribe(self.channel)
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._listen, args=(pubsub, on_remote, on_recheck), name="minka-redis", daemon=True
@@ -56,7 +62,7 @@ class RedisBackend:
     def publish(self, workshop_id: int, topics) -> None:
         payload = json.dumps({"w": workshop_id, "t": sorted(map(mark_text, topics)), "o": self.origin})
         try:
-            self._redis.publish(CHANNEL, payload)
+            self._redis.publish(self.channel, payload)
         except redis.RedisError:
             log.exception("redis publish")
 
@@ -64,7 +70,7 @@ class RedisBackend:
         """Every other process checks these users' screens again."""
         payload = json.dumps({"r": sorted(user_ids), "o": self.origin})
         try:
-            self._redis.publish(CHANNEL, payload)
+            self._redis.publish(self.channel, payload)
         except redis.RedisError:
             log.exception("redis publish")
 
