@@ -164,7 +164,12 @@ def expected_results(db_path: Path, workshop_id: int) -> str:
             registry = make_registry()
             tallies = Tallies(db.reader, threading.RLock(), lambda *_: None, registry)
             renderer = ScreenRenderer(make_environment(), db, tallies, NoHub(), registry, settings.min_group_size)
-        return renderer.render(workshop_id, frozenset({"results"}))[PARTICIPANTS]["results"]
+        messages = renderer.render(workshop_id, frozenset({"results"}))
+        # Keyed by role, or (since audiences are per language) by (role, language): the
+        # bench's phones ask no language, so theirs is the only one rendered here.
+        return next(
+            texts for key, texts in messages.items() if key == PARTICIPANTS or getattr(key, "role", "") == PARTICIPANTS
+        )["results"]
     finally:
         db.dispose()
 

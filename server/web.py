@@ -40,9 +40,11 @@ def make_environment() -> Environment:
     # Vocabulary of the method, for every template (pages and live fragments alike).
     from server.activities.gaps.tally import ELEMENTS, LEVELS
     from server.activities.kinds import KINDS
-    from server.activities.ranking.explain import METHODS
+    from server.activities.ranking.explain import METHODS, PLAIN
 
-    env.globals.update(elements=ELEMENTS, levels=LEVELS, ranking_methods=METHODS, activity_kinds=KINDS)
+    env.globals.update(
+        elements=ELEMENTS, levels=LEVELS, ranking_methods=METHODS, ranking_plain=PLAIN, activity_kinds=KINDS
+    )
     env.filters["choice"] = lambda item, locale: (item.id, item.name(locale))
     env.filters["segment_choice"] = lambda segment: (segment.id, segment.name)
     return env

@@ -44,7 +44,15 @@
   function swap(id, html) {
     var el = id === root.id ? root : document.getElementById(id);
     if (!el) return;
+    // What the facilitator opened (a removal to confirm, another method) stays open
+    // when the part is pushed again: <details data-keep="…"> are matched by that key.
+    var open = {}, kept = el.querySelectorAll("details[data-keep][open]");
+    for (var k = 0; k < kept.length; k++) open[kept[k].getAttribute("data-keep")] = true;
     el.innerHTML = html;
+    var again = el.querySelectorAll("details[data-keep]");
+    for (var j = 0; j < again.length; j++) {
+      if (open[again[j].getAttribute("data-keep")]) again[j].open = true;
+    }
     // A pushed screen names no join address (unless the server has one set): show the
     // one this page was opened at.
     var empty = el.querySelectorAll("[data-join-address]");

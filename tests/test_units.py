@@ -130,15 +130,21 @@ def test_every_setting_is_documented():
 
 def test_phones_get_live_results_at_most_every_phone_interval():
     from server.realtime.hub import Hub
+    from server.realtime.topics import AudienceKey
 
+    phones, phones_en, screen = (
+        AudienceKey("participants", "es"),
+        AudienceKey("participants", "en"),
+        AudienceKey("projector", "es"),
+    )
     hub = Hub(phone_interval=60)
-    messages = {"participants": {"results": "r"}, "projector": {"screen": "s"}}
-    assert hub._hold_phone_results(1, {"results"}, messages)["participants"] == {"results": "r"}
+    messages = {phones: {"results": "r"}, phones_en: {"results": "R"}, screen: {"screen": "s"}}
+    assert hub._hold_phone_results(1, {"results"}, messages)[phones] == {"results": "r"}
     held = hub._hold_phone_results(1, {"results"}, messages)
-    assert held == {"participants": {}, "projector": {"screen": "s"}}  # screens still get every tick
+    assert held == {phones: {}, phones_en: {}, screen: {"screen": "s"}}  # screens still get every tick
     assert "results" in hub._dirty[1]  # sent later, rendered afresh
     # A new stage (a reveal) reaches phones at once.
-    assert hub._hold_phone_results(1, {"stage", "results"}, messages)["participants"] == {"results": "r"}
+    assert hub._hold_phone_results(1, {"stage", "results"}, messages)[phones_en] == {"results": "R"}
 
 
 def test_a_connecting_phone_gets_the_stage_even_after_a_partial_broadcast():
@@ -147,24 +153,34 @@ def test_a_connecting_phone_gets_the_stage_even_after_a_partial_broadcast():
     import asyncio
     import concurrent.futures
 
-    from server.realtime.hub import Hub
+    from server.realtime.hub import Connection, Hub
+    from server.realtime.topics import AudienceKey
 
-    def render(workshop_id, topics):
-        out = {"participants": {}, "console": {}}
+    phones, console = AudienceKey("participants", "es"), AudienceKey("console", "es")
+
+    def render(workshop_id, topics, audiences):
+        out = {phones: {}, console: {}}
         if "stage" in topics:
-            out["participants"]["stage"] = "STAGE"
+            out[phones]["stage"] = "STAGE"
         if "counts" in topics:
-            out["console"]["counts"] = "COUNTS"
-        return out
+            out[console]["counts"] = "COUNTS"
+        return {key: texts for key, texts in out.items() if key in audiences}
+
+    async def send(text):
+        pass
 
     hub = Hub(render)
-    hub._remember(1, render(1, {"counts"}))  # what a tick with only the counts stores
+    for role in ("participants", "console"):  # watched (only watched audiences are remembered)
+        hub._connections[1][AudienceKey(role, "es")].add(Connection(send, 1, role))
+    hub._remember(1, render(1, {"counts"}, {phones, console}))  # what a tick with only the counts stores
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        texts = pool.submit(asyncio.run, hub.current(1, "participants")).result()
+        texts = pool.submit(asyncio.run, hub.current(1, "participants", "es")).result()
     assert texts == {"stage": "STAGE"}
-    hub._remember(1, {"console": {"counts": "NEWER"}})  # later partial renders update the full set
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        assert pool.submit(asyncio.run, hub.current(1, "console")).result() == {"counts": "NEWER"}
+        pool.submit(asyncio.run, hub.current(1, "console", "es")).result()
+    hub._remember(1, {console: {"counts": "NEWER"}})  # later partial renders update the full set
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, hub.current(1, "console", "es")).result() == {"counts": "NEWER"}
 
 
 def test_a_broadcast_reaches_every_connection_a_slice_at_a_time():
@@ -174,8 +190,8 @@ def test_a_broadcast_reaches_every_connection_a_slice_at_a_time():
 
     from server.realtime.hub import DELIVERY_SLICE, PARTICIPANTS, Connection, Hub
 
-    def render(workshop_id, topics):
-        return {PARTICIPANTS: {"results": f"R{workshop_id}"}}
+    def render(workshop_id, topics, audiences):
+        return {key: {"results": f"R{workshop_id}"} for key in audiences}
 
     async def go():
         got: list[str] = []
@@ -213,8 +229,9 @@ def test_a_later_broadcast_overtaking_a_sliced_one_is_not_undone():
 
     texts = iter(["OLD", "NEW"])
 
-    def render(workshop_id, topics):
-        return {PARTICIPANTS: {"results": next(texts)}}
+    def render(workshop_id, topics, audiences):
+        text = next(texts)
+        return {key: {"results": text} for key in audiences}
 
     async def go():
         last: dict[int, str] = {}

@@ -3,7 +3,10 @@
 Writes never push to phones themselves. They mark a workshop's topics dirty (after
 commit, from any thread); the hub's ticker thread, a few times a second, renders each
 dirty workshop once per audience and topic and hands the same text to every connection
-of that audience, in the event loop that owns it. Each connection has its own sender
+of that audience, in the event loop that owns it. An audience is a role (phones,
+projector, console) in one language (:class:`AudienceKey`): each screen gets everything
+live in its own language, and only the audiences someone is connected in are rendered
+(usually one or two languages, so a tick costs at most twice the renders of one). Each connection has its own sender
 task and keeps only the latest text per topic, so a slow phone delays no one and never
 builds a backlog.
 
@@ -24,12 +27,15 @@ import contextlib
 import logging
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Callable
 
 import anyio
 
-from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, Removed, Topic
+from server.realtime.connection import DEFAULT_LANGUAGE, Connection
+from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, AudienceKey, Removed, Topic
+
+__all__ = ["CONSOLE", "DELIVERY_SLICE", "PARTICIPANTS", "PROJECTOR", "Connection", "Hub"]
 
 log = logging.getLogger("minka.hub")
 
@@ -39,103 +45,10 @@ CONSOLE = Audience.CONSOLE
 # Connections handed a broadcast per turn of the event loop (see ``Hub._deliver``).
 DELIVERY_SLICE = 100
 
-# renderer(workshop_id, topics) -> {audience: {topic: text}}; called from a thread.
-Renderer = Callable[[int, frozenset[str]], dict[str, dict[str, str]]]
-
-
-class Connection:
-    """One websocket, owned by the event loop it was opened in."""
-
-    def __init__(
-        self,
-        send: Callable[[str], Awaitable[None]],
-        workshop_id: int,
-        audience: str,
-        participant_id: int | None = None,
-        close: Callable[[], Awaitable[None]] | None = None,
-        *,
-        user_id: int | None = None,
-        recheck: Callable[[], Awaitable[bool]] | None = None,
-    ):
-        self.send = send
-        self.close = close
-        self.workshop_id = workshop_id
-        self.audience = audience
-        self.participant_id = participant_id
-        # A facilitator's screen: whose it is, and how to ask whether it may still watch.
-        self.user_id = user_id
-        self.recheck = recheck
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._latest: dict[str, str] = {}
-        self._ticks: dict[str, int] = {}
-        self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self.closed = False
-        self.closed_by_server = False
-
-    def push(self, topic: str, text: str, tick: int) -> None:
-        """Replace whatever this topic had waiting: only the latest state matters. A text
-        from an older tick than one already pushed is dropped (a large room's hand-out
-        takes several turns of the loop, and the next tick's may overtake it)."""
-        if tick < self._ticks.get(topic, 0):
-            return
-        self._ticks[topic] = tick
-        self._latest[topic] = text
-        self._wake.set()
-
-    def queue(self, text: str) -> None:
-        """Messages that must all arrive, in order (acknowledgements, own answers)."""
-        self._queue.append(text)
-        self._wake.set()
-
-    def end(self) -> None:
-        """Close from the server, after what is queued (in the connection's own loop)."""
-        self.closed_by_server = True
-        self._wake.set()
-
-    async def verify(self) -> None:
-        """Ask again whether this screen may stay; close it when not, or when the check
-        fails (the screen reconnects, and is checked again at connect)."""
-        if self.recheck is None or self.closed:
-            return
-        try:
-            allowed = await self.recheck()
-        except Exception:
-            log.exception("screen access check failed")
-            allowed = False
-        if not allowed:
-            self.end()
-
-    def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self._task = self.loop.create_task(self._run())
-
-    async def stop(self) -> None:
-        self.closed = True
-        self._wake.set()
-        if self._task is not None and self._task is not asyncio.current_task():
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        try:
-            while not self.closed:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._queue and not self.closed:
-                    await self.send(self._queue.popleft())
-                if self.closed_by_server:
-                    self.closed = True
-                    if self.close is not None:
-                        await self.close()
-                    return
-                if self._latest and not self.closed:
-                    latest, self._latest = self._latest, {}
-                    for text in latest.values():
-                        await self.send(text)
-        except Exception:  # the socket went away; its receive loop notices and detaches
-            self.closed = True
+# renderer(workshop_id, topics, audiences) -> {audience: {topic: text}}, for exactly the
+# audiences asked (those with connections); called from a thread.
+Renderer = Callable[[int, frozenset[str], frozenset[AudienceKey]], dict[AudienceKey, dict[str, str]]]
+Texts = dict[AudienceKey, dict[str, str]]
 
 
 class Hub:
@@ -161,13 +74,14 @@ class Hub:
         self.backend = backend
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
-        self._connections: dict[int, dict[str, set[Connection]]] = defaultdict(lambda: defaultdict(set))
+        self._connections: dict[int, dict[AudienceKey, set[Connection]]] = defaultdict(lambda: defaultdict(set))
         self._dirty: dict[int, set[str]] = defaultdict(set)
         self._unpublished: dict[int, set[str]] = defaultdict(set)
-        # The last texts sent per workshop, audience and topic: what a (re)connecting
-        # screen gets at once, without rendering anything for it.
-        self._last: dict[int, dict[str, dict[str, str]]] = {}
-        self._complete: set[int] = set()  # workshops whose remembered texts cover every topic
+        # The last texts sent per workshop, audience (role and language) and topic: what a
+        # (re)connecting screen gets at once, without rendering anything for it.
+        self._last: dict[int, Texts] = {}
+        # Per workshop, the audiences whose remembered texts cover every topic.
+        self._complete: dict[int, set[AudienceKey]] = {}
         self._lock = threading.RLock()
         self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
@@ -199,7 +113,7 @@ class Hub:
     def attach(self, conn: Connection) -> None:
         conn.start()
         with self._lock:
-            self._connections[conn.workshop_id][conn.audience].add(conn)
+            self._connections[conn.workshop_id][conn.key].add(conn)
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
@@ -207,11 +121,15 @@ class Hub:
         with self._lock:
             audiences = self._connections.get(conn.workshop_id)
             if audiences is not None:
-                audiences[conn.audience].discard(conn)
-                if not any(audiences.values()):  # nobody watches: forget what was sent
+                audiences[conn.key].discard(conn)
+                if not audiences[conn.key]:  # nobody in this role and language: forget it
+                    del audiences[conn.key]
+                    self._last.get(conn.workshop_id, {}).pop(conn.key, None)
+                    self._complete.get(conn.workshop_id, set()).discard(conn.key)
+                if not audiences:  # nobody watches: forget what was sent
                     del self._connections[conn.workshop_id]
                     self._last.pop(conn.workshop_id, None)
-                    self._complete.discard(conn.workshop_id)
+                    self._complete.pop(conn.workshop_id, None)
         await conn.stop()
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
@@ -219,13 +137,14 @@ class Hub:
     def online(self, workshop_id: int) -> set[int]:
         """Participants with at least one open connection to this process."""
         with self._lock:
-            conns = list(self._connections.get(workshop_id, {}).get(PARTICIPANTS, ()))
+            audiences = self._connections.get(workshop_id, {})
+            conns = [c for key, members in audiences.items() if key.role == PARTICIPANTS for c in members]
         return {c.participant_id for c in conns if c.participant_id is not None}
 
-    def _conns(self, workshop_id: int) -> dict[str, list[Connection]]:
+    def _conns(self, workshop_id: int) -> dict[AudienceKey, list[Connection]]:
         with self._lock:
             audiences = self._connections.get(workshop_id, {})
-            return {audience: list(conns) for audience, conns in audiences.items() if conns}
+            return {key: list(conns) for key, conns in audiences.items() if conns}
 
     # Dirty marks ---------------------------------------------------------------------
 
@@ -262,8 +181,8 @@ class Hub:
             conns = [
                 conn
                 for audiences in self._connections.values()
-                for audience, members in audiences.items()
-                if audience != PARTICIPANTS
+                for key, members in audiences.items()
+                if key.role != PARTICIPANTS
                 for conn in members
                 if conn.recheck is not None and (user_ids is None or conn.user_id in user_ids)
             ]
@@ -292,7 +211,8 @@ class Hub:
             yield
 
     def flush(self) -> None:
-        """Render each dirty workshop once per audience and topic; hand the texts out."""
+        """Render each dirty workshop once per audience (role and language) in use and
+        topic; hand the texts out."""
         with self._lock:
             dirty, self._dirty = self._dirty, defaultdict(set)
             unpublished, self._unpublished = self._unpublished, defaultdict(set)
@@ -310,69 +230,87 @@ class Hub:
             if not audiences or self.renderer is None:
                 with self._lock:
                     self._last.pop(workshop_id, None)  # stale now; rendered afresh on connect
-                    self._complete.discard(workshop_id)
+                    self._complete.pop(workshop_id, None)
                 continue
-            messages = self._hold_phone_results(workshop_id, topics, self.renderer(workshop_id, frozenset(topics)))
+            rendered = self.renderer(workshop_id, frozenset(topics), frozenset(audiences))
+            messages = self._hold_phone_results(workshop_id, topics, rendered)
             self.renders += 1
             self._remember(workshop_id, messages)
-            self._deliver(audiences, lambda conn, messages=messages: messages.get(conn.audience, {}), self.renders)
+            self._deliver(audiences, messages, self.renders)
 
-    def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: dict) -> dict:
+    def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: Texts) -> Texts:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
-        such as a reveal, goes at once); what is held is rendered afresh next tick."""
-        phones = messages.get(PARTICIPANTS, {})
-        if Topic.RESULTS not in phones or Topic.STAGE in topics:
+        such as a reveal, goes at once); what is held is rendered afresh next tick. The
+        phones of every language are held or sent together."""
+        phones = [key for key, texts in messages.items() if key.role == PARTICIPANTS and Topic.RESULTS in texts]
+        if not phones or Topic.STAGE in topics:
             return messages
         now = time.monotonic()
         if now - self._phone_results_at.get(workshop_id, 0.0) >= self.phone_interval:
             self._phone_results_at[workshop_id] = now
             return messages
         self._mark(workshop_id, (Topic.RESULTS,))
-        return {**messages, PARTICIPANTS: {t: text for t, text in phones.items() if t != Topic.RESULTS}}
+        held = dict(messages)
+        for key in phones:
+            held[key] = {t: text for t, text in messages[key].items() if t != Topic.RESULTS}
+        return held
 
     @staticmethod
-    def _deliver(audiences: dict[str, list[Connection]], texts_for, tick: int) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[Connection]] = defaultdict(list)
-        for conns in audiences.values():
+    def _deliver(audiences: dict[AudienceKey, list[Connection]], messages: Texts, tick: int) -> None:
+        """Hand each audience's texts (the same objects for all its connections) out."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Connection, dict[str, str]]]] = defaultdict(list)
+        for key, conns in audiences.items():
+            texts = messages.get(key)
+            if not texts:
+                continue
             for conn in conns:
                 if conn.loop is not None and not conn.closed:
-                    by_loop[conn.loop].append(conn)
+                    by_loop[conn.loop].append((conn, texts))
 
-        for loop, conns in by_loop.items():
+        for loop, pairs in by_loop.items():
 
-            def push_slice(conns=conns, start=0, loop=loop) -> None:
+            def push_slice(pairs=pairs, start=0, loop=loop) -> None:
                 # A slice at a time: between two slices the loop reads sockets and sends
                 # what is ready (acknowledgements), so a broadcast to a large room never
                 # holds a vote back for long.
-                for conn in conns[start : start + DELIVERY_SLICE]:
-                    for topic, text in texts_for(conn).items():
+                for conn, texts in pairs[start : start + DELIVERY_SLICE]:
+                    for topic, text in texts.items():
                         conn.push(topic, text, tick)
-                if start + DELIVERY_SLICE < len(conns):
-                    loop.call_soon(push_slice, conns, start + DELIVERY_SLICE, loop)
+                if start + DELIVERY_SLICE < len(pairs):
+                    loop.call_soon(push_slice, pairs, start + DELIVERY_SLICE, loop)
 
             with contextlib.suppress(RuntimeError):  # that loop has closed
                 loop.call_soon_threadsafe(push_slice)
 
-    def _remember(self, workshop_id: int, messages: dict[str, dict[str, str]], *, complete: bool = False) -> None:
-        """Keep the latest texts. A partial render (only the counts, say) updates a complete
-        set; it never stands in for one, or a connecting phone would get no stage."""
+    def _remember(self, workshop_id: int, messages: Texts, *, complete: bool = False) -> None:
+        """Keep the latest texts per audience. A partial render (only the counts, say)
+        updates a complete set; it never stands in for one, or a connecting phone would
+        get no stage. Only audiences with connections are kept (one whose last screen
+        closed meanwhile would otherwise hand stale texts to the next)."""
         with self._lock:
-            if complete:
-                self._last[workshop_id] = {audience: dict(by_topic) for audience, by_topic in messages.items()}
-                self._complete.add(workshop_id)
-            elif workshop_id in self._complete:
-                last = self._last[workshop_id]
-                for audience, by_topic in messages.items():
-                    last.setdefault(audience, {}).update(by_topic)
+            connected = self._connections.get(workshop_id)
+            if not connected:
+                return
+            last = self._last.setdefault(workshop_id, {})
+            done = self._complete.setdefault(workshop_id, set())
+            for key, by_topic in messages.items():
+                if complete and key in connected:
+                    last[key] = dict(by_topic)
+                    done.add(key)
+                elif key in done:
+                    last[key].update(by_topic)
 
-    async def current(self, workshop_id: int, audience: str) -> dict[str, str]:
-        """The latest texts of every topic for this audience (rendered in full if none yet)."""
+    async def current(self, workshop_id: int, audience: str, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+        """The latest texts of every topic for this role in this language (rendered in full
+        for that audience alone if none yet)."""
+        key = AudienceKey(audience, language)
         with self._lock:
-            last = self._last.get(workshop_id, {}).get(audience) if workshop_id in self._complete else None
+            complete = key in self._complete.get(workshop_id, ())
+            last = self._last.get(workshop_id, {}).get(key) if complete else None
         if last is None and self.renderer is not None:
-            messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS)
+            messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
             self._remember(workshop_id, messages, complete=True)
-            last = messages.get(audience, {})
+            last = messages.get(key, {})
         return dict(last or {})
 
     def forget_all(self) -> None:
@@ -390,7 +328,13 @@ class Hub:
         removed = {mark.participant_id for mark in marks}
         if not removed:
             return
-        conns = [c for c in self._conns(workshop_id).get(PARTICIPANTS, []) if c.participant_id in removed]
+        conns = [
+            c
+            for key, members in self._conns(workshop_id).items()
+            if key.role == PARTICIPANTS
+            for c in members
+            if c.participant_id in removed
+        ]
 
         def close_all() -> None:
             for conn in conns:

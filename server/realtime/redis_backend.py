@@ -1,5 +1,10 @@
 """Redis pub/sub for the hub: every process hears every other process's dirty marks, and
-which users' screens must check their access again."""
+which users' screens must check their access again.
+
+Pub/sub channels are shared by every database of a Redis server, so the channel is named
+after the database number of ``MINKA_REDIS_URL``: two installations (or test runs) on one
+server with their own database numbers never hear each other's marks (workshop 1 of one
+is not workshop 1 of the other: a removal there would close phones here)."""
 
 from __future__ import annotations
 
@@ -14,14 +19,7 @@ import redis
 from server.realtime.topics import mark_text, parse_mark
 
 log = logging.getLogger("minka.hub")
-CHANNEL = "minka:dirty"
-
-
-def channel_for(client: redis.Redis) -> str:
-    """Pub/sub channels are shared by every database of a Redis server: two installations
-    (or two test runs) on one server with different database numbers must not hear each
-    other's workshops, so the channel carries the database number."""
-    return f"{CHANNEL}:{client.connection_pool.connection_kwargs.get('db', 0)}"
+CHANNEL = "minka:dirty"  # followed by ":<database number>"
 
 
 class RedisBackend:
@@ -29,7 +27,7 @@ class RedisBackend:
         self.url = url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = redis.Redis.from_url(url)
-        self.channel = channel_for(self._redis)
+        self.channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

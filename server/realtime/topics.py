@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Audience(StrEnum):
@@ -18,12 +19,21 @@ class Audience(StrEnum):
     CONSOLE = "console"
 
 
+class AudienceKey(NamedTuple):
+    """Whom one rendering serves: a role in one language. Every connection of a workshop
+    with the same key gets the same bytes; a workshop is rendered once per key in use."""
+
+    role: str  # an Audience
+    language: str  # a locale code ("es", "en")
+
+
 class Topic(StrEnum):
     """A part of a workshop's live screens that a change makes stale."""
 
     STAGE = "stage"  # which activity is open and its cards (and the agenda)
     RESULTS = "results"  # the figures
     COUNTS = "counts"  # who joined, who answered
+    ROSTER = "roster"  # the console's list of participants (a join, a removal)
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,13 @@ def _context(request: Request, session, workshop, chain, **extra) -> dict:
     online = len(request.app.state.hub.online(workshop.id))
     state = request.app.state
     view = live_view(session, workshop, state.tallies, state.registry, online, state.settings.min_group_size)
+    view.people = live.participants_of(session, workshop)
     return {
         "view": view,
         "workshop": workshop,
         "chain": chain,
         "join_url": join_url(request, workshop.join_code),
-        "participants": live.participants_of(session, workshop),
+        "participants": view.people,
         "join_base": join_base(request),
         "reach": reach(join_base(request)),
         **extra,

@@ -191,7 +191,7 @@ def do_remove_participant(session: Session, workshop: Workshop, participant_id: 
     session.flush()
     after_commit(session, lambda: tallies.forget_workshop(workshop.id))
     _all(session, workshop)
-    notify(session, workshop.id, Removed(participant.id))
+    notify(session, workshop.id, Topic.ROSTER, Removed(participant.id))
 
 
 def participants_of(session: Session, workshop: Workshop) -> list[Participant]:

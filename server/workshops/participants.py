@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
+from server.outbox import notify
+from server.realtime.topics import Topic
 from server.workshops import codes
 from server.writer import Outcome
 
@@ -124,7 +126,14 @@ def do_join(session: Session, workshop: Workshop | int, data: dict) -> tuple[Par
     participant, token = _new_participant(workshop, check_join(session, workshop, data))
     session.add(participant)
     session.flush()
+    _joined(session, workshop.id)
     return participant, token
+
+
+def _joined(session: Session, workshop_id: int) -> None:
+    """A join changes the console's list and its count of who joined (a phone without
+    JavaScript never connects, so its websocket cannot be what tells)."""
+    notify(session, workshop_id, Topic.ROSTER, Topic.COUNTS)
 
 
 def _open_workshop(session: Session, workshop_id: int) -> Workshop:
@@ -172,4 +181,6 @@ class Join:
         if made:
             session.add_all(made)
             session.flush()
+            for workshop_id in {p.workshop_id for p in made}:
+                _joined(session, workshop_id)
         return outcomes

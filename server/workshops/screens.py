@@ -2,9 +2,11 @@
 
 Audiences: participants' phones (the stage: which activity is open and its cards,
 without anyone's own answers; the results once revealed), the projector (one screen),
-and the facilitator's console (counts, results, the agenda's live state). Each phone
-asks for its own answers separately (``mine``), so the broadcast bytes are the same for
-everyone.
+and the facilitator's console (counts, results, the agenda's live state, the list of
+participants), each in every language someone watches it in: the workshop is read
+once, then rendered per language with that language's translator (workshop content,
+such as gap titles, stays as written). Each phone asks for its own answers separately
+(``mine``), so the broadcast bytes are the same for everyone of an audience.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from server.errors import NotFound
 from server.i18n import Translator
 from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
-from server.realtime.topics import Topic, html_message
+from server.realtime.topics import Audience, AudienceKey, Topic, html_message
 from server.web import compact_html
 from server.workshops import codes
-from server.workshops.live import current_activity, joined_count
+from server.workshops.live import current_activity, joined_count, participants_of
 from server.workshops.service import activity_items, agenda_of
 from server.workshops.service import min_group_size as workshop_min_group_size
 
@@ -47,6 +49,7 @@ class LiveView:
     agenda: list = field(default_factory=list)
     spaced_code: str = ""
     min_group_size: int = MIN_GROUP_SIZE
+    people: list = field(default_factory=list)  # the participants, for the console (when asked)
 
     @property
     def gap_title(self) -> dict[int, str]:
@@ -134,32 +137,58 @@ class ScreenRenderer:
         self.tallies = tallies
         self.hub = hub
 
-    def __call__(self, workshop_id: int, topics: frozenset[str]) -> dict[str, dict[str, str]]:
-        return self.render(workshop_id, topics)
+    def __call__(
+        self, workshop_id: int, topics: frozenset[str], audiences: frozenset[AudienceKey] | None = None
+    ) -> dict[AudienceKey, dict[str, str]]:
+        return self.render(workshop_id, topics, audiences)
 
-    def render(self, workshop_id: int, topics: frozenset[str]) -> dict[str, dict[str, str]]:
+    def render(
+        self, workshop_id: int, topics: frozenset[str], audiences: frozenset[AudienceKey] | None = None
+    ) -> dict[AudienceKey, dict[str, str]]:
+        """The texts of ``topics`` for each of ``audiences`` (default: every role, in the
+        workshop's language). The workshop is read once for all of them."""
         with Session(self.db.reader) as session:
             workshop = session.get(Workshop, workshop_id)
             if workshop is None:
                 return {}
+            if audiences is None:
+                audiences = frozenset(AudienceKey(role, workshop.language) for role in Audience)
             online = len(self.hub.online(workshop_id))
             view = live_view(session, workshop, self.tallies, self.registry, online, self.min_group_size)
-        t = Translator(workshop.language)
-        out: dict[str, dict[str, str]] = {PARTICIPANTS: {}, PROJECTOR: {}, CONSOLE: {}}
-        if Topic.STAGE in topics:
-            out[PARTICIPANTS][Topic.STAGE] = self.html("stage", "participant/_stage.html", view, t)
-        if Topic.STAGE in topics or Topic.RESULTS in topics:
-            revealed = view.activity is not None and view.activity.revealed
-            out[PARTICIPANTS][Topic.RESULTS] = (
-                self.html("results", "participant/_results.html", view, t) if revealed else html_message("results", "")
-            )
-            out[CONSOLE][Topic.RESULTS] = self.html("console-results", "live/_results.html", view, t)
-        if Topic.STAGE in topics or Topic.COUNTS in topics:
-            out[CONSOLE][Topic.COUNTS] = self.html("counts", "live/_counts.html", view, t)
-        if Topic.STAGE in topics:
-            out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
-        screen = render_fragment(self.env, "live/_screen.html", view, t, join_base=self.join_base())
-        out[PROJECTOR]["screen"] = html_message("screen", screen)
+            if Topic.ROSTER in topics and any(key.role == CONSOLE for key in audiences):
+                view.people = participants_of(session, workshop)
+        out: dict[AudienceKey, dict[str, str]] = {}
+        for language in sorted({key.language for key in audiences}):
+            roles = {key.role for key in audiences if key.language == language}
+            for role, texts in self.render_language(view, topics, Translator(language), roles).items():
+                out[AudienceKey(role, language)] = texts
+        return out
+
+    def render_language(self, view: LiveView, topics: frozenset[str], t: Translator, roles) -> dict[str, dict]:
+        """One language's texts, for the roles watching in it."""
+        out: dict[str, dict[str, str]] = {role: {} for role in roles}
+        if PARTICIPANTS in roles:
+            if Topic.STAGE in topics:
+                out[PARTICIPANTS][Topic.STAGE] = self.html("stage", "participant/_stage.html", view, t)
+            if Topic.STAGE in topics or Topic.RESULTS in topics:
+                revealed = view.activity is not None and view.activity.revealed
+                out[PARTICIPANTS][Topic.RESULTS] = (
+                    self.html("results", "participant/_results.html", view, t)
+                    if revealed
+                    else html_message("results", "")
+                )
+        if CONSOLE in roles:
+            if Topic.STAGE in topics or Topic.RESULTS in topics:
+                out[CONSOLE][Topic.RESULTS] = self.html("console-results", "live/_results.html", view, t)
+            if Topic.STAGE in topics or Topic.COUNTS in topics:
+                out[CONSOLE][Topic.COUNTS] = self.html("counts", "live/_counts.html", view, t)
+            if Topic.STAGE in topics:
+                out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
+            if Topic.ROSTER in topics:
+                out[CONSOLE][Topic.ROSTER] = self.html("people", "live/_people.html", view, t)
+        if PROJECTOR in roles:
+            screen = render_fragment(self.env, "live/_screen.html", view, t, join_base=self.join_base())
+            out[PROJECTOR]["screen"] = html_message("screen", screen)
         return out
 
     def html(self, element_id: str, template: str, view: LiveView, t: Translator) -> str:

@@ -34,6 +34,14 @@ MESSAGES_PER_SECOND = 20
 MAX_MESSAGE = messages.MAX_MESSAGE
 
 
+def screen_language(ws: WebSocket) -> str:
+    """The language this screen's pages are shown in (the language switch's cookie, else
+    the browser's, else the installation's): everything it receives live comes in it."""
+    return pick_locale(
+        ws.cookies.get(LANG_COOKIE), ws.headers.get("accept-language"), ws.app.state.settings.default_locale
+    )
+
+
 def _origin_ok(ws: WebSocket) -> bool:
     settings = ws.app.state.settings
     return csrf.origin_ok(ws.headers.get("origin"), ws.headers.get("host"), settings.trusted_hosts)
@@ -52,11 +60,11 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     if participant is None or workshop is None:
         await ws.close(code=4401)
         return
-    locale = pick_locale(ws.cookies.get(LANG_COOKIE), ws.headers.get("accept-language"), workshop.language)
+    locale = screen_language(ws)
     t = Translator(locale)
     await ws.accept()
     hub, writer, tallies, registry = app.state.hub, app.state.writer, app.state.tallies, app.state.registry
-    conn = Connection(ws.send_text, workshop_id, PARTICIPANTS, participant.id, close=ws.close)
+    conn = Connection(ws.send_text, workshop_id, PARTICIPANTS, participant.id, close=ws.close, language=locale)
     hub.attach(conn)
     budget, window = MESSAGES_PER_SECOND, int(time.monotonic())
     try:
@@ -82,7 +90,7 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
                     _refused(conn, bad.key, t.gettext("Choose one of the options."))
                 continue
             if isinstance(message, messages.Hello):
-                for text in (await hub.current(workshop_id, PARTICIPANTS)).values():
+                for text in (await hub.current(workshop_id, PARTICIPANTS, locale)).values():
                     conn.queue(text)
                 await _send_mine(conn, app, participant.id, message.a)
             elif isinstance(message, messages.Mine):
@@ -173,10 +181,16 @@ async def screen_socket(ws: WebSocket, workshop_id: Id, audience: str) -> None:
     await ws.accept()
     hub = app.state.hub
     conn = Connection(
-        ws.send_text, workshop_id, audience, close=lambda: ws.close(code=4401), user_id=user_id, recheck=still_allowed
+        ws.send_text,
+        workshop_id,
+        audience,
+        close=lambda: ws.close(code=4401),
+        user_id=user_id,
+        recheck=still_allowed,
+        language=screen_language(ws),
     )
     hub.attach(conn)
-    for text in (await hub.current(workshop_id, audience)).values():
+    for text in (await hub.current(workshop_id, audience, conn.language)).values():
         conn.queue(text)
     try:
         while not conn.closed:

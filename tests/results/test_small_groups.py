@@ -219,7 +219,8 @@ def _check_json(data, room, items, k, names):
 
 
 def _html(messages, audience, element):
-    return BeautifulSoup(json.loads(messages[audience][element])["html"], "html.parser")
+    (texts,) = [texts for key, texts in messages.items() if key.role == audience]  # one language
+    return BeautifulSoup(json.loads(texts[element])["html"], "html.parser")
 
 
 def _check_views(messages, room, items, k, titles):

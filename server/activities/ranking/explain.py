@@ -36,3 +36,29 @@ METHODS: dict[str, tuple[str, str]] = {
         N_("From the “which first?” answers: each line's estimated chance of being preferred to another."),
     ),
 }
+
+# The same methods in plain words, for the live screens (phones and console): a plain
+# name and one short line. The methods' own names and full explanations (``METHODS``)
+# stay on the facilitator's results page. ``%(k)s``: how many places count as the top.
+PLAIN: dict[str, tuple[str, str]] = {
+    "schulze": (
+        N_("Wins head to head"),
+        N_("Lines that more people put ahead of the others, pair by pair, come first."),
+    ),
+    "borda": (
+        N_("Points by place"),
+        N_("Each place earns points, the first the most; the most points come first."),
+    ),
+    "mean_rank": (
+        N_("Average place"),
+        N_("The average place each line got; the lowest comes first."),
+    ),
+    "top_k": (
+        N_("Most often near the top"),
+        N_("The share of people who put the line among their first %(k)s."),
+    ),
+    "bradley_terry": (
+        N_("Chosen in pairs"),
+        N_("From the “which first?” answers: how likely each line is to be chosen over another."),
+    ),
+}

@@ -11,6 +11,7 @@ from sqlmodel import select
 from server.activities.ranking.service import recount
 from server.db import transaction
 from server.models import Activity, RankingBallot, Workshop
+from server.realtime.topics import AudienceKey
 from server.workshops import live
 from server.workshops.service import activity_items, agenda_of
 from tests.conftest import login
@@ -118,8 +119,21 @@ def test_results_live_and_as_json(app, db, users, min_answers):
         assert borda == {a: 5.0, b: 3.0, c: 1.0}  # 2+1+2, 1+2+0, 0+0+1
         assert sum(borda.values()) == 3 * 3  # ballots × n(n-1)/2
         assert data["ranking"]["kendall_w"] == pytest.approx(4 / 9)
-        console = facilitator.get(f"/workshops/{r.workshop_id}/live")
-        assert "Schulze" in console.text
+        # Plain words on the console (Spanish: the client asks no language); the methods'
+        # names on the facilitator's results page.
+        console = facilitator.get(f"/workshops/{r.workshop_id}/live").text
+        assert "Gana en los duelos" in console and "recuentos de prueba" in console
+        for name in ("Schulze", "Borda", "Kendall", "remuestreo"):
+            assert name not in console, name
+        page = facilitator.get(f"/workshops/{r.workshop_id}/activities/{aid}/results").text
+        for name in ("Schulze", "Borda", "W de Kendall", "remuestreos"):
+            assert name in page, name
+        # The same holds for what the hub pushes to an English console.
+        english = app.state.hub.renderer.render(
+            r.workshop_id, frozenset({"results"}), frozenset({AudienceKey("console", "en")})
+        )
+        pushed = english[AudienceKey("console", "en")]["results"]
+        assert "Wins head to head" in pushed and "trial recounts" in pushed and "Schulze" not in pushed
         other = facilitator.get(f"/api/workshops/{r.workshop_id}/activities/999/results")
         assert other.status_code == 404
     with transaction(app.state.db.reader) as session:
