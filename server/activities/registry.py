@@ -118,10 +118,12 @@ class ActivityType(ABC):
     def signal(self, message, participant_id: int, name: str, mark: Callable[..., None]) -> None:
         """A phone's message of ``signals``: nothing is written; ``mark(*marks)`` marks the
         workshop's topics (or ``Piece``\\ s) dirty for the hub."""
+        return None
 
     def opened(self, session: Session, activity, user) -> None:
         """The facilitator ``user`` opened the activity (in the request's transaction): a
         kind that works on items brings them in here."""
+        return None
 
     def control(self, session: Session, user, chain_id: int, activity, control: str, data: dict) -> None:
         """One of ``controls``, from the console (the route authorized the workshop and
@@ -160,6 +162,7 @@ class ActivityType(ABC):
         """Bring the tally up to date before a view is built from it (``live_view``): a
         kind whose tally keeps rows read from the database (the roadmap's items) reads again
         those its committed writes marked stale. Most tallies are moved by the writes."""
+        return None
 
     # Views ---------------------------------------------------------------------------
 

@@ -185,7 +185,7 @@ class RoadmapSupport(_Message):
 
 
 class RoadmapFocus(_Message):
-    """"I am editing field ``f`` of item ``i`` now" (``f`` empty: no longer). Written
+    """ "I am editing field ``f`` of item ``i`` now" (``f`` empty: no longer). Written
     nowhere; shown to the room for a few seconds."""
 
     t: Literal["rm_focus"]

@@ -161,7 +161,7 @@ class Roadmap(ActivityType):
         return lambda s, who: social.support(s, who, item, on, key=key)
 
     def signal(self, message, participant_id: int, name: str, mark) -> None:
-        """"Editing field f of item i now": told to the room, rate-limited, never stored."""
+        """ "Editing field f of item i now": told to the room, rate-limited, never stored."""
         if message.f and message.f not in ITEM_FIELDS and message.f not in ROW_FIELDS:
             return
         if not self.presence.allow(participant_id, blur=not message.f):
@@ -221,7 +221,7 @@ class Roadmap(ActivityType):
         context: dict = {"open_item": an_id(query.get("item"))}
         saved = str(query.get("saved") or "")
         where, _, key = saved.partition("~")
-        item, _, slot = where.partition(".")
+        item = where.partition(".")[0]
         if key and an_id(item) is not None:
             context["open_item"] = an_id(item)
             outcome = earlier(session, participant_id, None, key[:64])

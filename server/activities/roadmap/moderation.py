@@ -58,7 +58,9 @@ def control(session: Session, user, chain_id: int, activity, name: str, data: di
         items.lock_activity(session, actor, activity, name == "lock")
         return None
     if name in ("lock_item", "unlock_item"):
-        return service.set_locked(session, actor, _item_in(session, activity, data.get("item")), name == "lock_item").item_id
+        return service.set_locked(
+            session, actor, _item_in(session, activity, data.get("item")), name == "lock_item"
+        ).item_id
     if name in ("hide_comment", "show_comment"):
         return social.hide_comment(session, actor, data.get("comment"), name == "hide_comment").item_id
     if name == "reject":

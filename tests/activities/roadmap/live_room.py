@@ -31,7 +31,7 @@ def roadmap_room(app, db, owner, *, lines: int = 4, open_it: bool = True, **sett
     db.commit()
     chain = factories.chain(db, owner, action_lines=lines)
     workshop = factories.workshop(db, owner, chain, template="roadmap")
-    activity = [a for a in agenda_of(db, workshop) if a.kind == "roadmap"][0]
+    activity = next(a for a in agenda_of(db, workshop) if a.kind == "roadmap")
     kind = app.state.registry["roadmap"]
     with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
         a = session.get(Activity, activity.id)

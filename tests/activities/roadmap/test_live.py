@@ -99,7 +99,7 @@ def test_a_phone_without_javascript_edits_and_sees_its_conflict_on_the_page(app,
         posted = one.post(f"/p/{r.workshop_id}/rm_edit", data={**f1, "value": "Título de Ana"}, follow_redirects=False)
         assert posted.status_code == 303
         shown = one.get(posted.headers["location"]).text
-        assert "Título de Ana" in shown and "Saved" in shown or "Guardado" in shown
+        assert ("Título de Ana" in shown and "Saved" in shown) or "Guardado" in shown
         posted = two.post(f"/p/{r.workshop_id}/rm_edit", data={**f2, "value": "Título de Luis"}, follow_redirects=False)
         assert posted.status_code == 303
         page = two.get(posted.headers["location"]).text
@@ -108,7 +108,9 @@ def test_a_phone_without_javascript_edits_and_sees_its_conflict_on_the_page(app,
         keep = re.search(r'<form class="rm-field rm-resolve".*?</form>', page, re.S).group(0)
         hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', keep))
         assert hidden["base"] == "1"
-        done = two.post(f"/p/{r.workshop_id}/rm_edit", data={**hidden, "value": "Título de Luis"}, follow_redirects=False)
+        done = two.post(
+            f"/p/{r.workshop_id}/rm_edit", data={**hidden, "value": "Título de Luis"}, follow_redirects=False
+        )
         assert done.status_code == 303
         # Commit an organization, plainly.
         commit = form_of(page_1, f"f-{item}-title")
@@ -144,7 +146,8 @@ def test_the_console_locks_an_item_and_restores_a_revision(app, db, users):
             select(RoadmapRevision).where(RoadmapRevision.item_id == item, RoadmapRevision.field == "title")
         ).one()
         back = console.post(
-            f"{base}/restore", data={"csrf_token": token, "revision": created.id, "item": item, "back": "page"},
+            f"{base}/restore",
+            data={"csrf_token": token, "revision": created.id, "item": item, "back": "page"},
             follow_redirects=False,
         )
         assert back.status_code == 303
