@@ -14,7 +14,18 @@ def test_every_phone_write_and_every_form_post_has_one_kind():
     for model in (*messages.WRITES, *messages.SIGNALS):
         t = model.model_fields["t"].annotation.__args__[0]
         assert registry.for_message(t).key in registry
-    actions = ("answer", "dots", "rank", "pair", "rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment", "rm_plus")
+    actions = (
+        "answer",
+        "dots",
+        "rank",
+        "pair",
+        "rm_edit",
+        "rm_row",
+        "rm_commit",
+        "rm_withdraw",
+        "rm_comment",
+        "rm_plus",
+    )
     assert {a: registry.for_form(a).key for a in actions} == {
         "answer": "gap_rating",
         "dots": "gap_rating",
