@@ -22,6 +22,7 @@ from server.activities.gaps import batch as rating_batch
 from server.activities.gaps.kind import GapRating
 from server.activities.ranking.kind import Ranking
 from server.activities.registry import Registry
+from server.activities.roadmap.kind import Roadmap
 from server.auth import csrf
 from server.auth.deps import LoginRequired, csrf_protect
 from server.auth.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -41,6 +42,7 @@ def make_registry() -> Registry:
     registry = Registry()
     registry.register(GapRating())
     registry.register(Ranking())
+    registry.register(Roadmap())
     return registry
 
 

@@ -40,6 +40,7 @@ class World:
     activities: dict  # kind of phone message -> an activity of workshop 1 it fits
     rank_order: list  # the action lines, as a full ranking ballot
     own_activity: dict  # workshop -> an activity of it that no test opens
+    roadmap: int = 0  # workshop 1's roadmap activity
 
 
 def build(db, users) -> World:
@@ -60,6 +61,7 @@ def build(db, users) -> World:
     _p2, token_2 = do_join(db, w2, joined)
     removable = [do_join(db, w1, joined)[0] for _ in range(2)]
     # Workshop 1's agenda: dots, ranking, rating, dots, ranking (made pairwise).
+    apply_template(db, chain, w1, "roadmap")  # a ranking and a roadmap at the end
     agenda = agenda_of(db, w1)
     agenda[4].settings = {**agenda[4].settings, "mode": "pairwise"}
     db.add(agenda[4])
@@ -91,7 +93,8 @@ def build(db, users) -> World:
     tokens = {"participant_1": token_1, "participant_2": token_2}
     # An activity of each workshop that the tests leave alone.
     own = {w1.id: agenda[3].id, w2.id: agenda_of(db, w2)[0].id}
-    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own)
+    roadmap = next(a.id for a in agenda if a.kind == "roadmap")
+    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own, roadmap)
 
 
 @contextmanager
@@ -144,6 +147,8 @@ def int_path_params(route) -> list[str]:
 def route_values(world: World, name: str, role: str | None = None) -> dict:
     values = {**world.values, **world.per_role.get(role or "", {})}
     values["code"] = world.code if name in ("join", "join_submit") else "en"
+    if name in ("live_kind_control", "activity_kind_page"):  # the roadmap's own controls and page
+        values.update(activity_id=world.roadmap, control="lock", page="history")
     return values
 
 

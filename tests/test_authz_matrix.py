@@ -81,7 +81,9 @@ ROUTES = {
     "console": CHAIN,
     "projector": CHAIN,
     "live_activity": CHAIN,
-    "live_projector": CHAIN,  # issue 11: results on the projector before phones
+    "live_projector": CHAIN,
+    "live_kind_control": CHAIN,  # issue 12: the roadmap's locks, comments, suggestions, restore
+    "activity_kind_page": CHAIN,  # issue 12: a roadmap item's history  # issue 11: results on the projector before phones
     "live_next": CHAIN,
     "live_joining": CHAIN,
     "live_remove": CHAIN,
@@ -98,6 +100,12 @@ ROUTES = {
     "participant_dots": PHONE,
     "participant_rank": PHONE,
     "participant_pair": PHONE,
+    "participant_rm_edit": PHONE,
+    "participant_rm_row": PHONE,
+    "participant_rm_commit": PHONE,
+    "participant_rm_withdraw": PHONE,
+    "participant_rm_comment": PHONE,
+    "participant_rm_plus": PHONE,
     "admin_users": ADMIN,
     "admin_user_new": ADMIN,
     "admin_user_create": ADMIN,

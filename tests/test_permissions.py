@@ -24,6 +24,12 @@ PARTICIPANT = {
     "participant_dots",
     "participant_rank",
     "participant_pair",
+    "participant_rm_edit",
+    "participant_rm_row",
+    "participant_rm_commit",
+    "participant_rm_withdraw",
+    "participant_rm_comment",
+    "participant_rm_plus",
 }
 # Any logged-in facilitator may use these: they touch only their own account or new chains.
 ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create"}
@@ -41,6 +47,9 @@ def world(db, users):
     from server.models import Participant, ValueChainShare
 
     db.add(ValueChainShare(value_chain_id=chain.id, user_id=users.admin.id))
+    from server.workshops.service import apply_template
+
+    apply_template(db, chain, workshop, "roadmap")  # a roadmap activity, for its own controls
     participant = Participant(workshop_id=workshop.id, token_hash="0" * 64, name="Ana")
     db.add(participant)
     db.commit()
@@ -69,6 +78,8 @@ def world(db, users):
         "direction": "down",
         "code": "en",
         "_action_line_id": items_of(db, chain, ACTION_LINES)[0].id,
+        "page": "history",
+        "_roadmap_id": next(a.id for a in agenda_of(db, workshop) if a.kind == "roadmap"),
     }
 
 
@@ -113,6 +124,8 @@ def _call(client, method, url, token):
 
 @pytest.mark.parametrize(("method", "path", "name"), ROUTES, ids=[f"{m} {n}" for m, _, n in ROUTES])
 def test_route_checks_who_may_use_it(method, path, name, world, client, client_a, client_b, client_admin):
+    if name in ("live_kind_control", "activity_kind_page"):  # the roadmap's own controls and page
+        world = {**world, "activity_id": world["_roadmap_id"], "control": "lock"}
     url = _url(path, world)
     admin_only = path.startswith(ADMIN_ONLY_PREFIX)
 

@@ -70,6 +70,16 @@ class ActivityType(ABC):
     form_actions: ClassVar[tuple[str, ...]] = ()
     #: The methods of its results the facilitator may show first (``settings["headline"]``).
     headlines: ClassVar[tuple[str, ...]] = ()
+    #: The ``t`` of the phone's websocket messages that write nothing (a roadmap's "I am
+    #: editing this field"): ``signal`` handles them, never the writer.
+    signals: ClassVar[tuple[str, ...]] = ()
+    #: While results are hidden the projector lists the activity's items under its prompt;
+    #: a kind whose ``_prompt.html`` shows them itself (the roadmap's timeline) says False.
+    projector_lists_items: ClassVar[bool] = True
+    #: The kind's phone page needs its own stylesheet, ``static/phone/<key>.css``.
+    phone_css: ClassVar[bool] = False
+    #: The console's own controls of this kind: ``POST .../live/activities/{id}/kind/<control>``.
+    controls: ClassVar[tuple[str, ...]] = ()
 
     # Settings ------------------------------------------------------------------------
 
@@ -105,6 +115,26 @@ class ActivityType(ABC):
         sequence."""
         return ack_json(ack)
 
+    def signal(self, message, participant_id: int, name: str, mark: Callable[..., None]) -> None:
+        """A phone's message of ``signals``: nothing is written; ``mark(*marks)`` marks the
+        workshop's topics (or ``Piece``\\ s) dirty for the hub."""
+        return None
+
+    def opened(self, session: Session, activity, user) -> None:
+        """The facilitator ``user`` opened the activity (in the request's transaction): a
+        kind that works on items brings them in here."""
+        return None
+
+    def control(self, session: Session, user, chain_id: int, activity, control: str, data: dict) -> None:
+        """One of ``controls``, from the console (the route authorized the workshop and
+        checked CSRF). Raises ``Invalid`` (shown on the console), ``NotFound``."""
+        raise NotImplementedError
+
+    def facilitator_page(self, session: Session, user, chain_id: int, activity, page: str, query: dict):
+        """A page of the kind for the facilitator (``GET .../activities/{id}/kind/<page>``):
+        ``(template, context)``, or None (404)."""
+        return None
+
     # A phone's own answers -----------------------------------------------------------
 
     @abstractmethod
@@ -118,6 +148,11 @@ class ActivityType(ABC):
         true says nothing is left for them to answer (the page may then reload itself
         without JavaScript, as while waiting)."""
 
+    def page_context(self, session: Session, activity, participant_id: int, query: dict) -> dict:
+        """More of the phone page's context, from its query (``?saved=``, ``?item=``): a
+        roadmap shows the outcome of the form just posted (a conflict) there."""
+        return {}
+
     # Tallies -------------------------------------------------------------------------
 
     @abstractmethod
@@ -125,7 +160,18 @@ class ActivityType(ABC):
         """The live tally counted afresh from the stored rows. A tally has
         ``respondents()`` and ``snapshot()``; committed writes move it."""
 
+    def fresh(self, session: Session, tally) -> None:
+        """Bring the tally up to date before a view is built from it (``live_view``): a
+        kind whose tally keeps rows read from the database (the roadmap's items) reads again
+        those its committed writes marked stale. Most tallies are moved by the writes."""
+        return None
+
     # Views ---------------------------------------------------------------------------
+
+    def pieces(self, view, keys: list[str]) -> dict[str, dict[str, tuple[str, str, dict]]]:
+        """The ``Piece`` marks of this tick, rendered: ``{audience: {topic: (element id,
+        template, extra context)}}``; the host renders each template with ``view``."""
+        return {}
 
     @abstractmethod
     def panel(self, view, tally, on_change: Callable[[], None]) -> Any:
@@ -161,14 +207,15 @@ class Registry:
     _by_form: dict[str, ActivityType] = field(default_factory=dict)
 
     def register(self, kind: ActivityType) -> ActivityType:
-        for name, table in ((kind.key, self._kinds), *((m, self._by_message) for m in kind.messages)):
+        sent = (*kind.messages, *kind.signals)
+        for name, table in ((kind.key, self._kinds), *((m, self._by_message) for m in sent)):
             if name in table:
                 raise ValueError(f"{name!r} is registered twice")
         for action in kind.form_actions:
             if action in self._by_form:
                 raise ValueError(f"form action {action!r} is registered twice")
         self._kinds[kind.key] = kind
-        self._by_message.update(dict.fromkeys(kind.messages, kind))
+        self._by_message.update(dict.fromkeys(sent, kind))
         self._by_form.update(dict.fromkeys(kind.form_actions, kind))
         return kind
 
@@ -186,7 +233,7 @@ class Registry:
         return iter(self._kinds.values())
 
     def for_message(self, t: str) -> ActivityType:
-        """The kind that writes a phone message of type ``t``."""
+        """The kind that writes (or, for its ``signals``, handles) a phone message of type ``t``."""
         return self._by_message[t]
 
     def for_form(self, action: str) -> ActivityType | None:

@@ -48,7 +48,21 @@ class Removed:
         return f"{self.PREFIX}{self.participant_id}"
 
 
-Mark = Topic | Removed  # what ``Hub.mark_dirty`` takes
+@dataclass(frozen=True)
+class Piece:
+    """A piece of the open activity that changed on its own (a roadmap item, who is editing
+    a field): the kind renders it alone (``ActivityType.pieces``) instead of the whole
+    stage, so a phone keeps what its person is typing. ``key`` is the kind's (no "\\n")."""
+
+    key: str
+
+    PREFIX = "piece:"
+
+    def __str__(self) -> str:
+        return f"{self.PREFIX}{self.key}"
+
+
+Mark = Topic | Removed | Piece  # what ``Hub.mark_dirty`` takes
 ALL_TOPICS = frozenset(Topic)
 
 
@@ -61,6 +75,8 @@ def parse_mark(text: str) -> Mark:
     """A dirty mark from another process; ValueError when it is none."""
     if text.startswith(Removed.PREFIX):
         return Removed(int(text[len(Removed.PREFIX) :]))
+    if text.startswith(Piece.PREFIX):
+        return Piece(text[len(Piece.PREFIX) :])
     return Topic(text)
 
 

@@ -47,6 +47,18 @@ def projector(request: Request, session: DbSession, user: CurrentUser, workshop_
     return render(request, "live/projector.html", _context(request, session, workshop, chain), fragment=False)
 
 
+def _opened(request: Request, session, user):
+    """What opening an activity asks of its kind (``ActivityType.opened``)."""
+    registry = request.app.state.registry
+
+    def opened(activity) -> None:
+        kind = registry.get(activity.kind)
+        if kind is not None:
+            kind.opened(session, activity, user)
+
+    return opened
+
+
 def _answer(request: Request, session, workshop, chain, errors=None) -> Response:
     """The console's body for htmx, else back to the console page."""
     if errors or hx_target(request) == "console":
@@ -73,7 +85,7 @@ def live_activity(
     data = fields(form)
     try:
         if control in ("open", "reopen"):
-            live.do_open(session, workshop, activity)
+            live.do_open(session, workshop, activity, _opened(request, session, user))
         elif control == "close":
             live.do_close(session, workshop, activity)
         elif control in ("reveal", "hide"):
@@ -88,6 +100,52 @@ def live_activity(
     except Invalid as exc:
         return _answer(request, session, workshop, chain, exc.errors)
     return _answer(request, session, workshop, chain)
+
+
+@router.post("/live/activities/{activity_id}/kind/{control}", name="live_kind_control")
+def live_kind_control(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    workshop_id: Id,
+    activity_id: Id,
+    control: str,
+    form: Posted,
+) -> Response:
+    """A control of the activity's own kind (``ActivityType.controls``: a roadmap's locks,
+    hidden comments, suggestions, restored revisions)."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    kind = request.app.state.registry.get(activity.kind)
+    if kind is None or control not in kind.controls:
+        raise NotFound()
+    try:
+        kind.control(session, user, chain.id, activity, control, fields(form))
+    except Invalid as exc:
+        return _answer(request, session, workshop, chain, exc.errors)
+    back = fields(form).get("back")
+    if back == "page" and hx_target(request) != "console":  # from the kind's own page: back to it
+        page = request.url_for("activity_kind_page", workshop_id=workshop.id, activity_id=activity.id, page="history")
+        item = fields(form).get("item", "")
+        return redirect(request, f"{page}?item={item}" if str(item).isdigit() else page)
+    return _answer(request, session, workshop, chain)
+
+
+@router.get("/activities/{activity_id}/kind/{page}", name="activity_kind_page")
+def activity_kind_page(
+    request: Request, session: DbSession, user: CurrentUser, workshop_id: Id, activity_id: Id, page: str
+) -> Response:
+    """A page of the activity's own kind for the facilitator (a roadmap item's history)."""
+    workshop, chain = access_workshop(session, user, workshop_id)
+    activity = access_activity(session, workshop, activity_id)
+    kind = request.app.state.registry.get(activity.kind)
+    found = None
+    if kind is not None:
+        found = kind.facilitator_page(session, user, chain.id, activity, page, dict(request.query_params))
+    if found is None:
+        raise NotFound()
+    template, ctx = found
+    return render(request, template, {"workshop": workshop, "chain": chain, "activity": activity, **ctx})
 
 
 @router.post("/live/activities/{activity_id}/projector/{screen}", name="live_projector")
@@ -107,7 +165,7 @@ def live_projector(
 @router.post("/live/next", name="live_next")
 def live_next(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
     workshop, chain = access_workshop(session, user, workshop_id)
-    live.do_next(session, workshop)
+    live.do_next(session, workshop, _opened(request, session, user))
     return _answer(request, session, workshop, chain)
 
 

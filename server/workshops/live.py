@@ -54,8 +54,10 @@ def check_not_ended(workshop: Workshop) -> None:
         raise Invalid({"__all__": Message(N_("This workshop has ended."))})
 
 
-def do_open(session: Session, workshop: Workshop, activity: Activity) -> None:
-    """Open (or reopen) an activity; the one open before it closes. Phones follow at once."""
+def do_open(session: Session, workshop: Workshop, activity: Activity, opened=None) -> None:
+    """Open (or reopen) an activity; the one open before it closes. Phones follow at once.
+    ``opened(activity)``: its kind's step on opening (``ActivityType.opened``: a roadmap
+    brings its items in), in the same transaction."""
     check_not_ended(workshop)
     if not _runs_live(activity):
         raise Invalid({"__all__": Message(N_("This type of activity cannot run live yet."))})
@@ -70,6 +72,8 @@ def do_open(session: Session, workshop: Workshop, activity: Activity) -> None:
     workshop.status = WorkshopStatus.live
     session.add_all([activity, workshop])
     session.flush()
+    if opened is not None:
+        opened(activity)
     _all(session, workshop)
 
 
@@ -88,7 +92,7 @@ def do_close(session: Session, workshop: Workshop, activity: Activity) -> None:
     _all(session, workshop)
 
 
-def do_next(session: Session, workshop: Workshop) -> Activity | None:
+def do_next(session: Session, workshop: Workshop, opened=None) -> Activity | None:
     """Close the current activity and open the next one of the agenda that can run."""
     check_not_ended(workshop)
     agenda = agenda_of(session, workshop)
@@ -102,7 +106,7 @@ def do_next(session: Session, workshop: Workshop) -> Activity | None:
         session.flush()
         _all(session, workshop)
         return None
-    do_open(session, workshop, following[0])
+    do_open(session, workshop, following[0], opened)
     return following[0]
 
 

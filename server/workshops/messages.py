@@ -94,8 +94,124 @@ class Pair(_Message):
     s: Seq | None = None
 
 
-Message = Hello | Mine | Answer | Dots | Rank | Pair
-WRITES = (Answer, Dots, Rank, Pair)
+# The roadmap (activities/roadmap): field names, row kinds and roles are checked by the
+# service (a translated message); here only their shape. Texts are bounded by the frame.
+Name = Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")]
+Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Text = Annotated[str, Field(max_length=MAX_MESSAGE)]
+
+
+class Budget(_Message):
+    amount: Text | Annotated[int, Field(ge=-(2**53), le=2**53)] | None = None
+    currency: Text | None = None
+
+
+class Row(_Message):
+    """A partner, milestone or indicator, as its kind has it (the others left out)."""
+
+    organization: Text | None = None
+    text: Text | None = None
+    date: Text | None = None
+    name: Text | None = None
+    baseline: Text | None = None
+    target: Text | None = None
+    unit: Text | None = None
+
+
+class RoadmapEdit(_Message):
+    """Field ``f`` of item ``i`` set to ``v``, from the version ``b`` the editor saw."""
+
+    t: Literal["rm_edit"]
+    k: Key
+    a: Id
+    i: Id
+    f: Name
+    b: Version
+    v: Text | bool | Annotated[int, Field(ge=-(2**31), le=2**31)] | Budget | None = None
+
+
+class RoadmapRow(_Message):
+    """A row of list ``r`` of item ``i``: added (no ``n``), changed or removed (``v`` null)
+    from its version ``b``."""
+
+    t: Literal["rm_row"]
+    k: Key
+    a: Id
+    i: Id
+    r: Name
+    n: Id | None = None
+    b: Version = 0
+    v: Row | None = None
+
+
+class RoadmapCommit(_Message):
+    """An organization (empty: the participant's own) commits to item ``i`` as ``role``."""
+
+    t: Literal["rm_commit"]
+    k: Key
+    a: Id
+    i: Id
+    org: Text = ""
+    role: Name
+    note: Text = ""
+
+
+class RoadmapWithdraw(_Message):
+    """The participant withdraws their commitment ``c``."""
+
+    t: Literal["rm_withdraw"]
+    k: Key
+    a: Id
+    c: Id
+    note: Text = ""
+
+
+class RoadmapComment(_Message):
+    t: Literal["rm_comment"]
+    k: Key
+    a: Id
+    i: Id
+    text: Text
+
+
+class RoadmapSupport(_Message):
+    """A +1 on item ``i`` (``on``), or taking it back."""
+
+    t: Literal["rm_plus"]
+    k: Key
+    a: Id
+    i: Id
+    on: bool
+
+
+class RoadmapFocus(_Message):
+    """ "I am editing field ``f`` of item ``i`` now" (``f`` empty: no longer). Written
+    nowhere; shown to the room for a few seconds."""
+
+    t: Literal["rm_focus"]
+    a: Id
+    i: Id
+    f: Annotated[str, Field(pattern=r"^[a-z_]{0,20}$")]
+
+
+ROADMAP_WRITES = (RoadmapEdit, RoadmapRow, RoadmapCommit, RoadmapWithdraw, RoadmapComment, RoadmapSupport)
+Message = (
+    Hello
+    | Mine
+    | Answer
+    | Dots
+    | Rank
+    | Pair
+    | RoadmapEdit
+    | RoadmapRow
+    | RoadmapCommit
+    | RoadmapWithdraw
+    | RoadmapComment
+    | RoadmapSupport
+    | RoadmapFocus
+)
+WRITES = (Answer, Dots, Rank, Pair, *ROADMAP_WRITES)
+SIGNALS = (RoadmapFocus,)
 _WRITE_TYPES = tuple(m.model_fields["t"].annotation.__args__[0] for m in WRITES)  # a tuple: "t" may be unhashable
 _MESSAGE = TypeAdapter(Annotated[Message, Field(discriminator="t")])
 _KEY = TypeAdapter(Key)

@@ -174,6 +174,7 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, a
     own = {}  # this participant's answers (or draft), as the kind shows them on its card
     if view.kind is not None:
         own = view.kind.phone_context(session, state.tallies, view.activity, participant.id, draft)
+        own.update(view.kind.page_context(session, view.activity, participant.id, dict(request.query_params)))
     ctx = {
         **own,
         "view": view,

@@ -21,7 +21,7 @@ from server.errors import NotFound
 from server.i18n import Translator
 from server.models import ActivityStatus, Gap, Segment, StakeholderGroup, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR
-from server.realtime.topics import Audience, AudienceKey, Topic, html_message
+from server.realtime.topics import Audience, AudienceKey, Piece, Topic, html_message
 from server.web import compact_html
 from server.workshops import codes
 from server.workshops.live import current_activity, joined_count, participants_of
@@ -101,6 +101,7 @@ def live_view(
     view.gaps = activity_items(session, activity)
     if view.kind is not None:
         tally = tallies.get(activity.id, workshop.id)
+        view.kind.fresh(session, tally)
         view.panel = view.kind.panel(view, tally, lambda: tallies.mark_dirty(workshop.id, Topic.RESULTS))
         view.answered = tally.respondents()
     return view
@@ -186,6 +187,14 @@ class ScreenRenderer:
                 out[CONSOLE]["agenda"] = self.html("live-agenda", "live/_agenda.html", view, t)
             if Topic.ROSTER in topics:
                 out[CONSOLE][Topic.ROSTER] = self.html("people", "live/_people.html", view, t)
+        pieces = sorted(m.key for m in topics if isinstance(m, Piece))
+        if pieces and view.kind is not None:  # parts of the open activity, each alone
+            for role, rendered in view.kind.pieces(view, pieces).items():
+                if role not in roles:
+                    continue
+                for topic, (element_id, template, extra) in rendered.items():
+                    html = render_fragment(self.env, template, view, t, **extra)
+                    out[role][topic] = html_message(element_id, html)
         if PROJECTOR in roles:
             screen = render_fragment(self.env, "live/_screen.html", view, t, join_base=self.join_base())
             out[PROJECTOR]["screen"] = html_message("screen", screen)

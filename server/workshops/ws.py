@@ -95,6 +95,9 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
                 await _send_mine(conn, app, participant.id, message.a)
             elif isinstance(message, messages.Mine):
                 await _send_mine(conn, app, participant.id, message.a)
+            elif isinstance(message, messages.SIGNALS):  # written nowhere: the kind tells the room
+                mark = lambda *marks: hub.mark_dirty(workshop_id, *marks)  # noqa: E731
+                registry.for_message(message.t).signal(message, participant.id, participant.name, mark)
             else:  # a write: its kind says what the writer runs
                 kind = registry.for_message(message.t)
                 await _answer(conn, writer, kind.write(message, tallies, participant.id), kind, message.k, t)

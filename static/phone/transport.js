@@ -143,8 +143,9 @@
   function onMessage(ev) {
     var m = JSON.parse(ev.data), s = stage();
     if (m.t === "html") {
-      var el = document.getElementById(m.id);
+      var el = document.getElementById(m.id), hk = s && s.dataset.kind && kinds[s.dataset.kind];
       if (!el) return;
+      if (hk && hk.html && hk.html(el, m) === true) return;  // the kind merged it (keeps what is typed)
       var was = s ? s.dataset.activity : null;
       el.innerHTML = m.html;
       s = stage();
@@ -197,7 +198,9 @@
   }
 
   // What a kind's module may use.
-  var M = { root: root, text: d, stage: stage, fmt: fmt, note: note, send: send, online: online, ask: ask,
+  // A message that writes nothing (a roadmap's "I am editing this"): sent only when online.
+  function signal(msg) { if (online()) ws.send(JSON.stringify(msg)); }
+  var M = { root: root, text: d, stage: stage, fmt: fmt, note: note, send: send, online: online, ask: ask, signal: signal,
             kind: kind, backoff: backoff,
             pending: function (a) { return Object.keys(pending).map(function (k) { return pending[k]; })
                                       .filter(function (p) { return p.a === a; }); } };

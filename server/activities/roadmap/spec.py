@@ -62,4 +62,5 @@ ROADMAP = ActivityKind(
         ),
         Setting("locked", N_("Locked (participants change nothing)"), "bool", False),
     ),
+    live=True,
 )

@@ -1,0 +1,155 @@
+"""The roadmap as a live kind: phones edit over the websocket and as plain form posts
+(Post/Redirect/Get, conflicts shown on the page), others' changes reach them alone
+(the item's piece), presence, the console's controls and the item's history."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from server.models import RoadmapCommitment, RoadmapItem, RoadmapRevision
+from tests.activities.roadmap.live_room import form_of, phone_page, roadmap_room
+from tests.conftest import login
+from tests.live_helpers import join
+from tests.workshops.test_ws import Reader, send
+
+KEY = "k" * 10
+
+
+def _ws(client, r):
+    return client.websocket_connect(f"/ws/p/{r.workshop_id}", headers={"origin": "http://testserver"})
+
+
+def test_opening_brings_the_items_in_and_the_phone_lists_them(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    assert len(r.items) == 4  # one per action line chosen on the agenda
+    with TestClient(app) as phone:
+        join(phone, r)
+        html = phone_page(phone, r)
+        assert 'data-kind="roadmap"' in html
+        for item in r.items:
+            assert f'id="rm-item-{item}"' in html
+        assert "phone/roadmap.js" in html and "phone/roadmap.css" in html
+
+
+def test_an_edit_over_the_websocket_is_acknowledged_after_commit_and_sent_to_others(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[0]
+    with TestClient(app) as one, TestClient(app) as two:
+        join(one, r, name="Ana")
+        join(two, r, name="Luis")
+        with _ws(one, r) as ws1, _ws(two, r) as ws2:
+            a, b = Reader(ws1), Reader(ws2)
+            send(ws1, t="hello", a=r.activity_id)
+            send(ws2, t="hello", a=r.activity_id)
+            a.until(lambda m: m["t"] == "mine")
+            b.until(lambda m: m["t"] == "mine")
+            send(ws1, t="rm_edit", k=KEY, a=r.activity_id, i=item, f="title", b=0, v="Secadores solares")
+            ack = a.until(lambda m: m["t"] == "ack")
+            assert ack["ok"] and ack["applied"] and ack["version"] == 1 and ack["value"] == "Secadores solares"
+            assert db.get(RoadmapItem, item).title == "Secadores solares"
+            piece = b.until(lambda m: m["t"] == "html" and m["id"] == f"rm-item-{item}")
+            assert "Secadores solares" in piece["html"]
+            # The same key again: the first outcome, nothing changed.
+            send(ws1, t="rm_edit", k=KEY, a=r.activity_id, i=item, f="title", b=0, v="Otra cosa")
+            again = a.until(lambda m: m["t"] == "ack")
+            assert again["applied"] and again["value"] == "Secadores solares"
+            # A stale edit from the second phone: a conflict with its own text kept.
+            send(ws2, t="rm_edit", k="L" * 10, a=r.activity_id, i=item, f="title", b=0, v="Mi título")
+            conflict = b.until(lambda m: m["t"] == "ack")
+            assert conflict["ok"] and conflict["conflict"]
+            assert conflict["yours"] == "Mi título" and conflict["current"] == "Secadores solares"
+            assert conflict["by"]["name"] == "Ana" and conflict["version"] == 1
+            # Keep mine: the same text from the current version.
+            send(ws2, t="rm_edit", k="M" * 10, a=r.activity_id, i=item, f="title", b=1, v="Mi título")
+            assert b.until(lambda m: m["t"] == "ack")["applied"]
+    db.expire_all()
+    assert db.get(RoadmapItem, item).title == "Mi título"
+
+
+def test_presence_is_fanned_out_and_never_written(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[1]
+    with TestClient(app) as one, TestClient(app) as two:
+        join(one, r, name="Ana")
+        join(two, r, name="Luis")
+        with _ws(one, r) as ws1, _ws(two, r) as ws2:
+            b = Reader(ws2)
+            send(ws2, t="hello", a=r.activity_id)
+            b.until(lambda m: m["t"] == "mine")
+            send(ws1, t="rm_focus", a=r.activity_id, i=item, f="budget")
+            note = b.until(lambda m: m["t"] == "html" and m["id"] == f"rm-ed-{item}")
+            assert 'data-f="budget"' in note["html"] and "Ana" in note["html"]
+            send(ws1, t="rm_focus", a=r.activity_id, i=item, f="")
+            gone = b.until(lambda m: m["t"] == "html" and m["id"] == f"rm-ed-{item}")
+            assert "Ana" not in gone["html"]
+    assert db.exec(select(RoadmapRevision).where(RoadmapRevision.field == "budget")).all() == []
+
+
+def test_a_phone_without_javascript_edits_and_sees_its_conflict_on_the_page(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[0]
+    with TestClient(app) as one, TestClient(app) as two:
+        token_1 = join(one, r, name="Ana")
+        token_2 = join(two, r, name="Luis")
+        page_1, page_2 = phone_page(one, r), phone_page(two, r)
+        f1, f2 = form_of(page_1, f"f-{item}-title"), form_of(page_2, f"f-{item}-title")
+        posted = one.post(f"/p/{r.workshop_id}/rm_edit", data={**f1, "value": "Título de Ana"}, follow_redirects=False)
+        assert posted.status_code == 303
+        shown = one.get(posted.headers["location"]).text
+        assert ("Título de Ana" in shown and "Saved" in shown) or "Guardado" in shown
+        posted = two.post(f"/p/{r.workshop_id}/rm_edit", data={**f2, "value": "Título de Luis"}, follow_redirects=False)
+        assert posted.status_code == 303
+        page = two.get(posted.headers["location"]).text
+        assert "rm-conflict" in page and "Título de Luis" in page and "Título de Ana" in page
+        # "Keep mine": the form under the conflict posts my text from the current version.
+        keep = re.search(r'<form class="rm-field rm-resolve".*?</form>', page, re.S).group(0)
+        hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', keep))
+        assert hidden["base"] == "1"
+        done = two.post(
+            f"/p/{r.workshop_id}/rm_edit", data={**hidden, "value": "Título de Luis"}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        # Commit an organization, plainly.
+        commit = form_of(page_1, f"f-{item}-title")
+        commit.update(key=commit["key"] + "c", organization="Cooperativa Valle", role="lead", note="Con fondos propios")
+        assert one.post(f"/p/{r.workshop_id}/rm_commit", data=commit, follow_redirects=False).status_code == 303
+        assert token_1 and token_2
+    db.expire_all()
+    assert db.get(RoadmapItem, item).title == "Título de Luis"
+    made = db.exec(select(RoadmapCommitment)).one()
+    assert made.role == "lead" and made.note == "Con fondos propios"
+
+
+def test_the_console_locks_an_item_and_restores_a_revision(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[0]
+    with TestClient(app) as phone, TestClient(app) as console:
+        join(phone, r)
+        f = form_of(phone_page(phone, r), f"f-{item}-title")
+        phone.post(f"/p/{r.workshop_id}/rm_edit", data={**f, "value": "Primero"}, follow_redirects=False)
+        token = login(console, users.a.email)
+        base = f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/kind"
+        assert console.post(f"{base}/lock_item", data={"csrf_token": token, "item": item}).status_code == 200
+        db.expire_all()
+        assert db.get(RoadmapItem, item).locked
+        f = form_of(phone_page(phone, r), f"f-{item}-description")
+        refused = phone.post(f"/p/{r.workshop_id}/rm_edit", data={**f, "value": "x"}, follow_redirects=False)
+        assert refused.status_code == 422
+        error = re.search(rf'id="f-{item}-description".*?class="card-error" role="alert">([^<]+)<', refused.text, re.S)
+        assert error and "bloque" in error.group(1)  # the workshop's language: Spanish
+        history = console.get(f"/workshops/{r.workshop_id}/activities/{r.activity_id}/kind/history?item={item}")
+        assert history.status_code == 200 and "Primero" in history.text
+        created = db.exec(
+            select(RoadmapRevision).where(RoadmapRevision.item_id == item, RoadmapRevision.field == "title")
+        ).one()
+        back = console.post(
+            f"{base}/restore",
+            data={"csrf_token": token, "revision": created.id, "item": item, "back": "page"},
+            follow_redirects=False,
+        )
+        assert back.status_code == 303
+    db.expire_all()
+    assert db.get(RoadmapItem, item).title == "Primero"  # restoring the edit's own value: unchanged
