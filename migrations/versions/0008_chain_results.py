@@ -1,0 +1,57 @@
+"""Summaries of closed activities per workshop, for the results across a value chain
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-12-01 10:00:00
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0008'
+down_revision: str | Sequence[str] | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'chain_stamp',
+        sa.Column('workshop_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=30), nullable=False),
+        sa.Column('stamp', sa.String(length=2000), nullable=False),
+        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_stamp_workshop_id_workshop'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('workshop_id', 'kind', name=op.f('pk_chain_stamp')),
+    )
+    op.create_table(
+        'chain_gap_count',
+        sa.Column('dim', sa.String(length=8), nullable=False),
+        sa.Column('workshop_id', sa.Integer(), nullable=False),
+        sa.Column('part', sa.Integer(), nullable=False),
+        sa.Column('gap_id', sa.Integer(), nullable=False),
+        sa.Column('measure', sa.String(length=20), nullable=False),
+        sa.Column('value', sa.Integer(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_gap_count_workshop_id_workshop'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', 'gap_id', 'measure', 'value', name=op.f('pk_chain_gap_count')),
+    )
+    op.create_table(
+        'chain_rank_count',
+        sa.Column('dim', sa.String(length=8), nullable=False),
+        sa.Column('workshop_id', sa.Integer(), nullable=False),
+        sa.Column('part', sa.Integer(), nullable=False),
+        sa.Column('measure', sa.String(length=8), nullable=False),
+        sa.Column('a', sa.Integer(), nullable=False),
+        sa.Column('b', sa.Integer(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_rank_count_workshop_id_workshop'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', 'measure', 'a', 'b', name=op.f('pk_chain_rank_count')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('chain_rank_count')
+    op.drop_table('chain_gap_count')
+    op.drop_table('chain_stamp')
