@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.activities.gaps import service
+from server.activities.gaps import chain_store, service
 from server.activities.gaps import tally as gap_tally
 from server.activities.gaps.batch import Card, Rating
 from server.activities.gaps.spec import GAP_RATING
@@ -122,6 +122,15 @@ class GapRating(ActivityType):
             },
             "public_private_disagreement": [[gap, diff] for gap, diff in panel.disagreement],
         }
+
+    def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:
+        chain_store.refresh(session, workshop_id, activity_ids)
+
+    def chain_results(self, session: Session, scope) -> dict:
+        return chain_store.section(session, scope)
+
+    def chain_history(self, session: Session, scope, item_id: int) -> dict | None:
+        return chain_store.history(session, scope, item_id)
 
     def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
         answers = session.execute(

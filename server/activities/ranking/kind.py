@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.activities.ranking import service
+from server.activities.ranking import chain_store, service
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import live_results, stability, too_few_answers
@@ -167,6 +167,15 @@ class Ranking(ActivityType):
                 "public_private_gaps": [[item, diff] for item, diff in panel.rank_gaps],
             }
         }
+
+    def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:
+        chain_store.refresh(session, workshop_id, activity_ids)
+
+    def chain_results(self, session: Session, scope) -> dict:
+        return chain_store.section(session, scope)
+
+    def chain_history(self, session: Session, scope, item_id: int) -> dict | None:
+        return chain_store.history(session, scope, item_id)
 
     def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
         ballots = session.execute(
