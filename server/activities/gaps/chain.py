@@ -165,6 +165,7 @@ class ChainGap:
 
     def plain(self) -> dict:
         out = asdict(self.result)
+        out["distribution"] = None if self.result.distribution is None else list(self.result.distribution)
         out["segments"] = None if self.result.segments is None else {str(s): v for s, v in self.result.segments.items()}
         out.update(respondents=self.respondents, ci=self.ci)
         return out
