@@ -235,6 +235,9 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help=f"PostgreSQL at {PG_URL}")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time again on the chain a previous run built (summaries counted afresh)"
+    )
     args = parser.parse_args()
     url = args.database_url or (PG_URL if args.pg else "sqlite:////tmp/minka-bench-chain.db")
     if url.startswith("sqlite:////"):

@@ -26,32 +26,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('workshop_id', 'kind', name=op.f('pk_chain_stamp')),
     )
     op.create_table(
-        'chain_gap_count',
+        'chain_gap_cell',
         sa.Column('dim', sa.String(length=8), nullable=False),
         sa.Column('workshop_id', sa.Integer(), nullable=False),
         sa.Column('part', sa.Integer(), nullable=False),
         sa.Column('gap_id', sa.Integer(), nullable=False),
-        sa.Column('measure', sa.String(length=20), nullable=False),
-        sa.Column('value', sa.Integer(), nullable=False),
-        sa.Column('n', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_gap_count_workshop_id_workshop'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', 'gap_id', 'measure', 'value', name=op.f('pk_chain_gap_count')),
+        sa.Column('data', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_gap_cell_workshop_id_workshop'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', 'gap_id', name=op.f('pk_chain_gap_cell')),
     )
     op.create_table(
-        'chain_rank_count',
+        'chain_rank_cell',
         sa.Column('dim', sa.String(length=8), nullable=False),
         sa.Column('workshop_id', sa.Integer(), nullable=False),
         sa.Column('part', sa.Integer(), nullable=False),
-        sa.Column('measure', sa.String(length=8), nullable=False),
-        sa.Column('a', sa.Integer(), nullable=False),
-        sa.Column('b', sa.Integer(), nullable=False),
-        sa.Column('n', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_rank_count_workshop_id_workshop'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', 'measure', 'a', 'b', name=op.f('pk_chain_rank_count')),
+        sa.Column('data', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['workshop_id'], ['workshop.id'], name=op.f('fk_chain_rank_cell_workshop_id_workshop'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('dim', 'workshop_id', 'part', name=op.f('pk_chain_rank_cell')),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('chain_rank_count')
-    op.drop_table('chain_gap_count')
+    op.drop_table('chain_rank_cell')
+    op.drop_table('chain_gap_cell')
     op.drop_table('chain_stamp')

@@ -2,7 +2,7 @@
 
 from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
-from server.models.chain_summary import ChainGapCount, ChainRankCount, ChainStamp
+from server.models.chain_summary import ChainGapCell, ChainRankCell, ChainStamp
 from server.models.stakeholder import StakeholderGroup, WorkArea
 from server.models.user import LoginSession, User
 from server.models.valuechain import ActionLine, Gap, Segment, ValueChain, ValueChainShare
@@ -24,8 +24,8 @@ __all__ = [
     "ActivityItem",
     "ActivityStatus",
     "Attendance",
-    "ChainGapCount",
-    "ChainRankCount",
+    "ChainGapCell",
+    "ChainRankCell",
     "ChainStamp",
     "DotVote",
     "Gap",

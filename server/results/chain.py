@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
@@ -22,9 +22,11 @@ from server.activities.registry import Registry
 from server.db import Database, lock, transaction
 from server.i18n import N_, Message
 from server.models import (
+    ActionLine,
     Activity,
     ActivityStatus,
     ChainStamp,
+    Gap,
     Participant,
     Segment,
     StakeholderGroup,
@@ -188,10 +190,16 @@ def _stored(session: Session, workshop_ids: list[int]) -> dict[tuple[int, str], 
 def refresh_stale(db: Database, registry: Registry, workshop_ids: list[int]) -> int:
     """Count afresh every workshop whose closed activities changed since its summary was
     kept; the number of summaries counted."""
+    return _refresh(db, registry, workshop_ids)[0]
+
+
+def _refresh(db: Database, registry: Registry, workshop_ids: list[int]) -> tuple[int, str]:
+    """``refresh_stale``, and a digest of the stamps the summaries now have."""
     if not workshop_ids:
-        return 0
+        return 0, ""
     with Session(db.reader) as session:
         now, stored = _stamps(session, workshop_ids, registry), _stored(session, workshop_ids)
+    digest = hashlib.sha256(repr(sorted((key, stamp) for key, (stamp, _) in now.items())).encode()).hexdigest()
     stale = sorted({w for (w, kind), (stamp, _) in now.items() if stored.get((w, kind), "") != stamp})
     done = 0
     for workshop_id in stale:
@@ -212,7 +220,7 @@ def refresh_stale(db: Database, registry: Registry, workshop_ids: list[int]) -> 
                     row.stamp = stamp
                     session.add(row)
                 done += 1
-    return done
+    return done, digest
 
 
 # The view ---------------------------------------------------------------------------
@@ -258,12 +266,41 @@ def chain_workshops(session: Session, chain: ValueChain) -> list[Workshop]:
     return list(session.exec(query))
 
 
-def _sections(session: Session, registry: Registry, scope: ChainScope) -> list[tuple[object, dict]]:
+# The kinds' parts of recent views, by scope and the digest of the summaries' stamps: a
+# part read again (the same filters, nothing closed or reopened since) is not counted again.
+_SECTIONS: OrderedDict = OrderedDict()
+SECTIONS_KEPT = 64
+
+
+def _library_digest(session: Session, chain_ids: list[int]) -> str:
+    """What the kinds' parts name besides the counts: the library's titles, the segments."""
+    rows = []
+    for model in (Gap, ActionLine):
+        rows += session.execute(
+            select(model.id, model.title, model.archived, model.position).where(
+                col(model.value_chain_id).in_(chain_ids)
+            )
+        ).all()
+    rows += session.execute(
+        select(Segment.id, Segment.name, Segment.position).where(col(Segment.value_chain_id).in_(chain_ids))
+    ).all()
+    return hashlib.sha256(repr(sorted(map(tuple, rows), key=repr)).encode()).hexdigest()
+
+
+def _sections(session: Session, registry: Registry, scope: ChainScope, digest: str = "") -> list[tuple[object, dict]]:
+    key = (id(registry), scope, digest and digest + _library_digest(session, [scope.chain_id]))
+    if digest and key in _SECTIONS:
+        _SECTIONS.move_to_end(key)
+        return _SECTIONS[key]
     out = []
     for kind in registry:
         section = kind.chain_results(session, scope)
         if section is not None:
             out.append((kind, section))
+    if digest:
+        _SECTIONS[key] = out
+        while len(_SECTIONS) > SECTIONS_KEPT:
+            _SECTIONS.popitem(last=False)
     return out
 
 
@@ -271,7 +308,7 @@ def chain_view(db: Database, registry: Registry, chain: ValueChain, query, k: in
     """Everything the chain's results page and its JSON show, for the filters of ``query``."""
     with Session(db.reader) as session:
         workshops = chain_workshops(session, chain)
-    refresh_stale(db, registry, [w.id for w in workshops])
+    _done, digest = _refresh(db, registry, [w.id for w in workshops])
     with Session(db.reader, expire_on_commit=False) as session:
         groups = list(session.exec(select(StakeholderGroup).order_by(StakeholderGroup.position, StakeholderGroup.id)))
         segments = list(
@@ -282,10 +319,10 @@ def chain_view(db: Database, registry: Registry, chain: ValueChain, query, k: in
             filters = Filters(raw=filters.raw)
         scope = scope_of(chain, workshops, filters, k, locale)
         view = ChainView(
-            chain, filters, errors, workshops, scope, groups, segments, _sections(session, registry, scope), k=k
+            chain, filters, errors, workshops, scope, groups, segments, _sections(session, registry, scope, digest), k=k
         )
         if filters.compare:
-            side_b = _sections(session, registry, scope_of(chain, workshops, filters, k, locale, b=True))
+            side_b = _sections(session, registry, scope_of(chain, workshops, filters, k, locale, b=True), digest)
             view.compare = [(kind, a, b) for (kind, a), (_k, b) in zip(view.sections, side_b, strict=True)]
     return view
 
@@ -308,12 +345,12 @@ def region_view(db: Database, registry: Registry, chains: list[ValueChain], regi
     with Session(db.reader) as session:
         per_chain = [(chain, [w for w in chain_workshops(session, chain) if w.region == region]) for chain in chains]
     per_chain = [(chain, ws) for chain, ws in per_chain if ws]
-    refresh_stale(db, registry, [w.id for _chain, ws in per_chain for w in ws])
+    _done, digest = _refresh(db, registry, [w.id for _chain, ws in per_chain for w in ws])
     out = []
     with Session(db.reader) as session:
         for chain, ws in per_chain:
             scope = scope_of(chain, ws, Filters(), k, locale)
-            out.append((chain, scope, _sections(session, registry, scope)))
+            out.append((chain, scope, _sections(session, registry, scope, digest)))
     return out
 
 

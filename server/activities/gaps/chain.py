@@ -2,9 +2,9 @@
 
 Two steps, so that a chain of a million answers is read in a few thousand rows:
 
-1. ``summarize``: the answers of one workshop's closed activities become counts per
-   participant attribute (``dim`` "group" or "segment", ``part`` its id, 0 for none),
-   gap, measure and value. A participant who answered the same question about the same
+1. ``summarize``: the answers of one workshop's closed activities become a vector of
+   counts per participant attribute (``dim`` "group" or "segment", ``part`` its id, 0 for
+   none, -1 for the whole workshop) and gap. A participant who answered the same question about the same
    gap in two closed activities of a workshop counts once, with the answer of the
    activity that closed last.
 2. ``fold``: the counts of the workshops in a view are added up, each workshop's
@@ -31,27 +31,21 @@ from server.activities.gaps.tally import ELEMENTS, SERIOUSNESS, GapCounts, GapRe
 # the segment ids hit) or "dots" (value: the dots); ``order`` sorts the activities of a
 # workshop by when they closed (the later wins).
 Answer = tuple[int, int, int | None, int | None, int, str, Any, Any]
-# A summary row: (dim, workshop, part, gap, measure, value, n).
-Row = tuple[str, int, int, int, str, int, int]
-# What a view reads of the summary, for one dim: (workshop, part, gap, measure, value, n).
-Part = tuple[int, int, int, str, int, int]
+# A cell of the summary, for one dim: (workshop, part, gap, vector, segments hit); part -1
+# is the whole workshop. The vector holds, at these places:
+SERIOUSNESS_AT = slice(0, 5)  # answers rating it 1..5
+ELEMENT_AT = {e: slice(5 + 4 * i, 9 + 4 * i) for i, e in enumerate(ELEMENTS)}  # answers per level 0..3
+SEGMENT_ANSWERS, DOTS, DOT_VOTERS, RESPONDENTS = 17, 18, 19, 20
+SIZE = 21
+WHOLE = -1
+Cell = tuple[int, int, int, list[int], dict]
 
-RESPONDENTS = "respondents"
-# The figure a measure belongs to (suppression counts answers per figure), and the measure
-# whose count is that figure's number of answers.
-FAMILY = {
-    "seriousness": "seriousness",
-    **{e: e for e in ELEMENTS},
-    "segment": "segments",
-    "segment_answers": "segments",
-    "dots": "dots",
-    "dot_voters": "dots",
-}
-COUNTED_BY = {
-    "seriousness": "seriousness",
-    **{e: e for e in ELEMENTS},
-    "segment_answers": "segments",
-    "dot_voters": "dots",
+# Each figure: where its number of answers is, and the places it adds up.
+FIGURES = {
+    "seriousness": (lambda v: sum(v[SERIOUSNESS_AT]), range(0, 5)),
+    **{e: (lambda v, at=at: sum(v[at]), range(at.start, at.stop)) for e, at in ELEMENT_AT.items()},
+    "segments": (lambda v: v[SEGMENT_ANSWERS], (SEGMENT_ANSWERS,)),
+    "dots": (lambda v: v[DOT_VOTERS], (DOTS, DOT_VOTERS)),
 }
 SERIOUS = (4, 5)  # "serious" and "very serious": the common-ground rule
 
@@ -66,91 +60,123 @@ def latest(answers: Iterable[Answer]) -> list[Answer]:
     return list(best.values())
 
 
-def summarize(answers: Iterable[Answer]) -> dict[tuple[str, int, int, int, str, int], int]:
-    """The summary of some workshops' answers: n per (dim, workshop, part, gap, measure, value)."""
-    counts: Counter = Counter()
-    respondents: set[tuple[int, int, int | None, int | None, int]] = set()
+def summarize(answers: Iterable[Answer]) -> dict[tuple[str, int, int, int], tuple[list[int], dict]]:
+    """The summary of some workshops' answers: per (dim, workshop, part, gap) its vector
+    and the segments hit (segment id -> answers); part -1 is the whole workshop."""
+    cells: dict = {}
+    respondents: set[tuple[int, int, int]] = set()
+
+    def cells_of(workshop, group, segment, gap):
+        keys = [(d, workshop, p, gap) for d in DIMS for p in (WHOLE,)]
+        keys += [(d, workshop, p or NONE, gap) for d, p in zip(DIMS, (group, segment), strict=True)]
+        for key in keys:
+            if key not in cells:
+                cells[key] = ([0] * SIZE, {})
+            yield cells[key]
+
     for workshop, participant, group, segment, gap, question, value, _order in latest(answers):
         if question == "dots":
             if not value:
                 continue
-            measures = [("dots", 0, value), ("dot_voters", 0, 1)]
-        elif question == "segments":
-            measures = [("segment_answers", 0, 1), *(("segment", s, 1) for s in sorted(set(value)))]
-        elif value is None:
+        elif value is None and question != "segments":
             continue
-        else:
-            measures = [(question, value, 1)]
-        respondents.add((workshop, participant, group, segment, gap))
-        for dim, part in zip(DIMS, (group or NONE, segment or NONE), strict=True):
-            for measure, v, n in measures:
-                counts[(dim, workshop, part, gap, measure, v)] += n
-    for workshop, _p, group, segment, gap in respondents:
-        for dim, part in zip(DIMS, (group or NONE, segment or NONE), strict=True):
-            counts[(dim, workshop, part, gap, RESPONDENTS, 0)] += 1
-    return dict(counts)
+        for vector, hits in cells_of(workshop, group, segment, gap):
+            if question == "dots":
+                vector[DOTS] += value
+                vector[DOT_VOTERS] += 1
+            elif question == "segments":
+                vector[SEGMENT_ANSWERS] += 1
+                for s in set(value):
+                    hits[s] = hits.get(s, 0) + 1
+            elif question == "seriousness":
+                vector[value - 1] += 1
+            else:
+                vector[ELEMENT_AT[question].start + value] += 1
+            if (participant, gap, workshop) not in respondents:
+                vector[RESPONDENTS] += 1
+        respondents.add((participant, gap, workshop))
+    return cells
 
 
-def _add(c: GapCounts, measure: str, value: int, n: int) -> None:
-    if measure == "seriousness":
-        c.seriousness[value] += n
-    elif measure in ELEMENTS:
-        c.relevance[measure][value] += n
-    elif measure == "segment":
-        c.segments[value] += n
-    elif measure == "segment_answers":
-        c.segment_answers += n
-    elif measure == "dots":
-        c.dots += n
-    elif measure == "dot_voters":
-        c.dot_voters += n
+def cells_of_dim(summary: Mapping, dim: str) -> list[Cell]:
+    """The cells of one dim, as ``fold`` reads them."""
+    return [(w, p, g, v, hits) for (d, w, p, g), (v, hits) in summary.items() if d == dim]
+
+
+class _Sum:
+    """Counts added up: a vector and the segments hit."""
+
+    __slots__ = ("hits", "v")
+
+    def __init__(self):
+        self.v, self.hits = [0] * SIZE, Counter()
+
+    def add(self, vector: list[int], hits: Mapping, places) -> None:
+        v = self.v
+        for i in places:
+            v[i] += vector[i]
+        if SEGMENT_ANSWERS in places:
+            self.hits.update(hits)
+
+    def counts(self) -> GapCounts:
+        c, v = GapCounts(), self.v
+        c.seriousness.update({s: n for s, n in zip(SERIOUSNESS, v[SERIOUSNESS_AT], strict=True) if n})
+        for e, at in ELEMENT_AT.items():
+            c.relevance[e].update({level: n for level, n in enumerate(v[at]) if n})
+        c.segments.update(+self.hits)
+        c.segment_answers, c.dots, c.dot_voters = v[SEGMENT_ANSWERS], v[DOTS], v[DOT_VOTERS]
+        return c
 
 
 @dataclass
 class Folded:
-    """The counts of a view: everyone's (``overall``), each part's (``parts``), and each
-    workshop's alone (``workshops``, for the history), with respondents beside them."""
+    """The counts of a view: what the cut selects (``overall``), every part
+    (``parts``), and each workshop alone (``workshops``, for the history), with the
+    respondents (people who answered anything about a gap) beside them."""
 
-    overall: dict[int, GapCounts] = field(default_factory=lambda: defaultdict(GapCounts))
-    parts: dict[int, dict[int, GapCounts]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(GapCounts)))
-    workshops: dict[int, dict[int, GapCounts]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(GapCounts))
-    )
+    overall: dict[int, GapCounts] = field(default_factory=dict)
+    parts: dict[int, dict[int, GapCounts]] = field(default_factory=dict)
+    workshops: dict[int, dict[int, GapCounts]] = field(default_factory=dict)
     respondents: Counter = field(default_factory=Counter)  # gap -> people
     part_respondents: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
     workshop_respondents: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def fold(rows: Iterable[Part], ks: Mapping[int, int], cut: Cut = Cut()) -> Folded:
-    """Add up the summary rows of one dim for the workshops of ``ks`` (workshop -> k).
+def fold(cells: Iterable[Cell], ks: Mapping[int, int], cut: Cut = Cut()) -> Folded:
+    """Add up the cells of one dim for the workshops of ``ks`` (workshop -> k).
 
     ``overall`` and ``workshops`` count what ``cut`` selects (everyone, or one part), each
-    workshop's answers to a figure entering when ``enters`` allows; ``parts`` counts every
-    part of the dim, each by complementary suppression within its workshop."""
-    rows = [r for r in rows if r[0] in ks]
-    answers: dict[tuple[int, int, str], Counter] = defaultdict(Counter)
-    for workshop, part, gap, measure, _value, n in rows:
-        family = COUNTED_BY.get(measure)
-        if family is not None:
-            answers[(workshop, gap, family)][part] += n
-    shown = {key: shown_parts(by_part, ks[key[0]]) for key, by_part in answers.items()}
-    whole = {key: sum(by_part.values()) >= ks[key[0]] for key, by_part in answers.items()}
+    workshop's answers to a figure entering when ``chain_rules.enters`` allows; ``parts``
+    counts every part of the dim, each by complementary suppression within its workshop."""
+    rooms: dict[tuple[int, int], dict[int, tuple[list[int], dict]]] = defaultdict(dict)
+    for workshop, part, gap, vector, hits in cells:
+        if workshop in ks:
+            rooms[(workshop, gap)][part] = (vector, hits)
+    overall: dict[int, _Sum] = defaultdict(_Sum)
+    workshops: dict[int, dict[int, _Sum]] = defaultdict(lambda: defaultdict(_Sum))
+    parts: dict[int, dict[int, _Sum]] = defaultdict(lambda: defaultdict(_Sum))
     out = Folded()
-    for workshop, part, gap, measure, value, n in rows:
-        selected = cut.dim is None or part == cut.part
-        if measure == RESPONDENTS:
-            out.part_respondents[part][gap] += n
-            if selected:
-                out.respondents[gap] += n
-                out.workshop_respondents[workshop][gap] += n
-            continue
-        key = (workshop, gap, FAMILY[measure])
-        parts_in = shown.get(key, set())
-        if part in parts_in:
-            _add(out.parts[part][gap], measure, value, n)
-        if selected and (part in parts_in if cut.dim else whole.get(key, False)):
-            _add(out.overall[gap], measure, value, n)
-            _add(out.workshops[workshop][gap], measure, value, n)
+    for (workshop, gap), by_part in rooms.items():
+        k = ks[workshop]
+        whole = by_part.pop(WHOLE, None)
+        chosen = whole if cut.dim is None else by_part.get(cut.part)
+        if chosen is not None:
+            out.respondents[gap] += chosen[0][RESPONDENTS]
+            out.workshop_respondents[workshop][gap] += chosen[0][RESPONDENTS]
+        for part, (vector, _hits) in by_part.items():
+            out.part_respondents[part][gap] += vector[RESPONDENTS]
+        for count, places in FIGURES.values():
+            answers = {part: count(vector) for part, (vector, _hits) in by_part.items()}
+            shown = shown_parts(answers, k)
+            for part in shown:
+                parts[part][gap].add(*by_part[part], places)
+            enter = cut.part in shown if cut.dim else whole is not None and count(whole[0]) >= k
+            if enter and chosen is not None:
+                overall[gap].add(*chosen, places)
+                workshops[workshop][gap].add(*chosen, places)
+    out.overall = {gap: s.counts() for gap, s in overall.items()}
+    out.workshops = {w: {gap: s.counts() for gap, s in gaps.items()} for w, gaps in workshops.items()}
+    out.parts = {p: {gap: s.counts() for gap, s in gaps.items()} for p, gaps in parts.items()}
     return out
 
 
@@ -214,8 +240,5 @@ def common_ground(by_group: Mapping[int, Sequence[GapResult]]) -> list[tuple[int
 
 def recount(answers: Iterable[Answer], ks: Mapping[int, int], gap_order: Sequence[int], cut: Cut, k: int):
     """From raw answers straight to the figures of ``cut`` (the reference the tests use)."""
-    summary = summarize(answers)
-    dim = cut.dim or "group"
-    rows = [(w, p, g, m, v, n) for (d, w, p, g, m, v), n in summary.items() if d == dim]
-    folded = fold(rows, ks, cut)
+    folded = fold(cells_of_dim(summarize(answers), cut.dim or "group"), ks, cut)
     return chain_results(folded.overall, folded.respondents, gap_order, k)

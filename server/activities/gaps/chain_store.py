@@ -3,6 +3,7 @@ chain's results read of it (``section``, ``history``). The counting is ``chain.p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
@@ -10,7 +11,7 @@ from sqlmodel import Session, col
 
 from server.activities.chain_rules import GROUP, ChainScope
 from server.activities.gaps import chain as gap_chain
-from server.models import ChainGapCount, DotVote, Gap, GapAnswer, Participant, Segment
+from server.models import ChainGapCell, DotVote, Gap, GapAnswer, Participant, Segment
 
 INSERT_BATCH = 5000
 
@@ -52,30 +53,34 @@ def _answers(session: Session, workshop_id: int, activity_ids: list[int]) -> Ite
 
 
 def refresh(session: Session, workshop_id: int, activity_ids: list[int]) -> int:
-    """Replace the workshop's summary by the count of ``activity_ids``; the rows written."""
-    session.execute(delete(ChainGapCount).where(col(ChainGapCount.workshop_id) == workshop_id))
+    """Replace the workshop's summary by the count of ``activity_ids``; the cells written."""
+    session.execute(delete(ChainGapCell).where(col(ChainGapCell.workshop_id) == workshop_id))
     if not activity_ids:
         return 0
     summary = gap_chain.summarize(_answers(session, workshop_id, activity_ids))
     rows = [
-        {"dim": d, "workshop_id": w, "part": p, "gap_id": g, "measure": m, "value": v, "n": n}
-        for (d, w, p, g, m, v), n in summary.items()
+        {"dim": d, "workshop_id": w, "part": p, "gap_id": g, "data": json.dumps([v, hits], separators=(",", ":"))}
+        for (d, w, p, g), (v, hits) in summary.items()
     ]
     for start in range(0, len(rows), INSERT_BATCH):
-        session.execute(insert(ChainGapCount), rows[start : start + INSERT_BATCH])
+        session.execute(insert(ChainGapCell), rows[start : start + INSERT_BATCH])
     return len(rows)
 
 
-def _rows(session: Session, scope: ChainScope, gap_id: int | None = None) -> list[gap_chain.Part]:
+def _cells(session: Session, scope: ChainScope, gap_id: int | None = None) -> list[gap_chain.Cell]:
     if not scope.workshops:
         return []
-    c = ChainGapCount
-    query = select(c.workshop_id, c.part, c.gap_id, c.measure, c.value, c.n).where(
+    c = ChainGapCell
+    query = select(c.workshop_id, c.part, c.gap_id, c.data).where(
         c.dim == scope.dim(), col(c.workshop_id).in_(scope.workshop_ids)
     )
     if gap_id is not None:
         query = query.where(c.gap_id == gap_id)
-    return [tuple(r) for r in session.execute(query)]
+    out = []
+    for w, p, g, data in session.execute(query):
+        vector, hits = json.loads(data)
+        out.append((w, p, g, vector, {int(s): n for s, n in hits.items()}))
+    return out
 
 
 def _gaps(session: Session, chain_id: int) -> list[Gap]:
@@ -84,7 +89,7 @@ def _gaps(session: Session, chain_id: int) -> list[Gap]:
 
 def section(session: Session, scope: ChainScope) -> dict:
     """The gaps' part of the chain's results (docs/api.md)."""
-    folded = gap_chain.fold(_rows(session, scope), scope.ks, scope.cut)
+    folded = gap_chain.fold(_cells(session, scope), scope.ks, scope.cut)
     asked = set(folded.respondents) | {g for counts in folded.part_respondents.values() for g in counts}
     gaps = [g for g in _gaps(session, scope.chain_id) if g.id in asked]
     order = [g.id for g in gaps]
@@ -116,7 +121,7 @@ def history(session: Session, scope: ChainScope, gap_id: int) -> dict | None:
     gap = session.get(Gap, gap_id)
     if gap is None or gap.value_chain_id != scope.chain_id:
         return None
-    folded = gap_chain.fold(_rows(session, scope, gap_id), scope.ks, scope.cut)
+    folded = gap_chain.fold(_cells(session, scope, gap_id), scope.ks, scope.cut)
     points = []
     for w in scope.workshops:
         if w.id not in folded.workshop_respondents and w.id not in folded.workshops:

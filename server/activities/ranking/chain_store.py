@@ -4,6 +4,7 @@ what the chain's results read of it (``section``, ``history``). The counting is
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from sqlalchemy import delete, insert, select
@@ -11,14 +12,14 @@ from sqlmodel import Session, col
 
 from server.activities.chain_rules import GROUP, ChainScope
 from server.activities.ranking import chain as rank_chain
-from server.models import ActionLine, ActivityItem, ChainRankCount, Participant, RankingBallot
+from server.models import ActionLine, ActivityItem, ChainRankCell, Participant, RankingBallot
 
 INSERT_BATCH = 5000
 
 
 def refresh(session: Session, workshop_id: int, activity_ids: list[int]) -> int:
     """Replace the workshop's summary by the count of ``activity_ids``' ballots; the rows written."""
-    session.execute(delete(ChainRankCount).where(col(ChainRankCount.workshop_id) == workshop_id))
+    session.execute(delete(ChainRankCell).where(col(ChainRankCell.workshop_id) == workshop_id))
     if not activity_ids:
         return 0
     offered: dict[int, list[int]] = defaultdict(list)
@@ -46,22 +47,22 @@ def refresh(session: Session, workshop_id: int, activity_ids: list[int]) -> int:
         for pid, group, segment, activity, ranking in ballots
     )
     rows = [
-        {"dim": d, "workshop_id": w, "part": part, "measure": m, "a": a, "b": b, "n": n}
-        for (d, w, part, m, a, b), n in summary.items()
+        {"dim": d, "workshop_id": w, "part": part, "data": json.dumps(data, separators=(",", ":"))}
+        for (d, w, part), data in summary.items()
     ]
     for start in range(0, len(rows), INSERT_BATCH):
-        session.execute(insert(ChainRankCount), rows[start : start + INSERT_BATCH])
+        session.execute(insert(ChainRankCell), rows[start : start + INSERT_BATCH])
     return len(rows)
 
 
 def _folded(session: Session, scope: ChainScope) -> rank_chain.Folded:
     if not scope.workshops:
         return rank_chain.Folded()
-    c = ChainRankCount
-    query = select(c.workshop_id, c.part, c.measure, c.a, c.b, c.n).where(
+    c = ChainRankCell
+    query = select(c.workshop_id, c.part, c.data).where(
         c.dim == scope.dim(), col(c.workshop_id).in_(scope.workshop_ids)
     )
-    return rank_chain.fold([tuple(r) for r in session.execute(query)], scope.ks, scope.cut)
+    return rank_chain.fold([(w, p, json.loads(d)) for w, p, d in session.execute(query)], scope.ks, scope.cut)
 
 
 def _lines(session: Session, chain_id: int) -> list[ActionLine]:
@@ -75,8 +76,7 @@ def section(session: Session, scope: ChainScope) -> dict:
     offered = set(folded.overall.items) | {i for room in folded.parts.values() for i in room.items}
     lines = [line for line in _lines(session, scope.chain_id) if line.id in offered]
     order = [line.id for line in lines]
-    chain_lines = rank_chain.chain_lines(folded, order)
-    _vote, voted = rank_chain.workshop_vote(folded.workshops, order)
+    chain_lines, voted = rank_chain.chain_lines(folded, order)
     by_part = {
         str(part): [
             {"item": p.item, "rank": p.rank, "tied": p.tied, "top_share": room.top_share(p.item)}
@@ -122,7 +122,7 @@ def history(session: Session, scope: ChainScope, line_id: int) -> dict | None:
         room = folded.workshops.get(w.id)
         if room is None or not room.offered[line_id]:
             continue
-        place = {p.item: p for p in rank_chain.pooled(room)}[line_id]
+        place = next(p for p in rank_chain.pooled(room) if p.item == line_id)
         points.append(
             {
                 "workshop": w.id,
