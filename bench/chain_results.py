@@ -9,7 +9,8 @@ Builds the chain with bulk inserts (the schema dropped and made again: a throw-a
 database), closes every activity, counts the summaries the way closing activities does
 (timed apart: once per workshop when its activities close), then asks the app (in-process,
 one logged-in client) for the chain's results page, its JSON and every cut, each three
-times, and prints the best and the worst time of each. Target: under 1 s each.
+times, and prints the first time (counted from the summaries) and the best of the two
+others (the view kept, nothing closed since). Target: under 1 s each, the first time.
 """
 
 from __future__ import annotations
@@ -221,12 +222,13 @@ def build(settings: Settings, seed: int) -> int:
 
 
 def timed(label: str, fn, runs: int = 3) -> list[float]:
+    chain_results._SECTIONS.clear()  # the first time counts the view from the summaries
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    print(f"  {label:<52} best {min(times) * 1000:7.0f} ms   worst {max(times) * 1000:7.0f} ms", flush=True)
+    print(f"  {label:<40} first {times[0] * 1000:6.0f} ms   again {min(times[1:]) * 1000:6.0f} ms", flush=True)
     return times
 
 
@@ -240,19 +242,27 @@ def main() -> None:
     )
     args = parser.parse_args()
     url = args.database_url or (PG_URL if args.pg else "sqlite:////tmp/minka-bench-chain.db")
-    if url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     settings = Settings(
         database_url=url, secret_key="bench-" + "x" * 40, _env_file=None, login_attempts_per_minute=1000
     )
     print(f"database: {url}")
-    fresh_schema(settings)
-    start = time.perf_counter()
-    chain_id = build(settings, args.seed)
-    print(
-        f"built: {WORKSHOPS} workshops, {PARTICIPANTS} participants, {GAP_ANSWERS} gap answers, {BALLOTS} ballots "
-        f"in {time.perf_counter() - start:.1f} s"
-    )
+    if args.reuse:
+        upgrade(settings)
+        db = Database(settings)
+        with db.writer.begin() as conn:
+            conn.execute(text("DELETE FROM chain_stamp"))
+            chain_id = conn.execute(text("SELECT min(id) FROM value_chain")).scalar_one()
+        db.dispose()
+    else:
+        if url.startswith("sqlite:////"):
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        fresh_schema(settings)
+        start = time.perf_counter()
+        chain_id = build(settings, args.seed)
+        print(
+            f"built: {WORKSHOPS} workshops, {PARTICIPANTS} participants, {GAP_ANSWERS} gap answers, "
+            f"{BALLOTS} ballots in {time.perf_counter() - start:.1f} s"
+        )
     app = create_app(settings)
     with TestClient(app) as client:
         db, registry = app.state.db, app.state.registry
@@ -287,7 +297,7 @@ def main() -> None:
             "compare two periods": "?compare=periods&from=2024-01-01&to=2024-12-31&from_b=2025-01-01&to_b=2025-12-31",
         }
         worst = []
-        print("times (3 runs each):")
+        print("times (first: counted from the summaries; again: the same view, nothing changed since):")
         for label, query in cuts.items():
             path = ("/api" + base if label.startswith("JSON") else base) + query
 
@@ -295,13 +305,13 @@ def main() -> None:
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code, response.text[:300])
 
-            worst.append(max(timed(label, get)))
+            worst.append(timed(label, get)[0])
         for label, path in (
             ("gap history page", f"{base}/gap_rating/{gap}"),
             ("action line history page", f"{base}/ranking/{line}"),
             ("region view", "/regions?region=Cusco"),
         ):
-            worst.append(max(timed(label, lambda path=path: client.get(path).raise_for_status())))
+            worst.append(timed(label, lambda path=path: client.get(path).raise_for_status())[0])
         print(
             f"worst of all: {max(worst) * 1000:.0f} ms; median of the worst: {statistics.median(worst) * 1000:.0f} ms"
         )
