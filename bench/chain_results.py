@@ -48,6 +48,7 @@ from server.models import (
     ValueChain,
     Workshop,
 )
+from server.results import chain as chain_results
 from server.results.chain import refresh_stale
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test_chain"
