@@ -224,12 +224,16 @@ def build(settings: Settings, seed: int) -> int:
 
 def timed(label: str, fn, runs: int = 3) -> list[float]:
     chain_results._SECTIONS.clear()  # the first time counts the view from the summaries
-    times = []
+    times, cpu = [], 0.0
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
-    print(f"  {label:<40} first {times[0] * 1000:6.0f} ms   again {min(times[1:]) * 1000:6.0f} ms", flush=True)
+        cpu = cpu or time.process_time() - start_cpu
+    print(
+        f"  {label:<28} first {times[0] * 1000:6.0f} ms (CPU {cpu * 1000:4.0f} ms)   again {min(times[1:]) * 1000:5.0f} ms",
+        flush=True,
+    )
     return times
 
 
@@ -284,6 +288,12 @@ def main() -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         client.post("/login", data={"email": "bench@example.org", "password": "bench-password-1", "csrf_token": token})
         base = f"/chains/{chain_id}/results"
+        # The templates are compiled once per process: not what a view costs.
+        for path in (f"{base}?workshop={workshop_ids[0]}", f"{base}/gap_rating/{gap}?workshop={workshop_ids[0]}"):
+            client.get(path)
+        client.get(f"{base}/ranking/{line}?workshop={workshop_ids[0]}")
+        client.get(f"{base}?workshop={workshop_ids[0]}&compare=groups&group={groups[0]}&group_b={groups[1]}")
+        client.get(f"/regions?region=Cusco&workshop={workshop_ids[0]}")
         cuts = {
             "results page (everyone)": "",
             "JSON (everyone)": "",
@@ -314,7 +324,7 @@ def main() -> None:
         ):
             worst.append(timed(label, lambda path=path: client.get(path).raise_for_status())[0])
         print(
-            f"worst of all: {max(worst) * 1000:.0f} ms; median of the worst: {statistics.median(worst) * 1000:.0f} ms"
+            f"slowest first time: {max(worst) * 1000:.0f} ms; median first time: {statistics.median(worst) * 1000:.0f} ms"
         )
     app.state.db.dispose()
 
