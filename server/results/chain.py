@@ -304,8 +304,11 @@ def _sections(session: Session, registry: Registry, scope: ChainScope, digest: s
     return out
 
 
-def chain_view(db: Database, registry: Registry, chain: ValueChain, query, k: int, locale: str) -> ChainView:
-    """Everything the chain's results page and its JSON show, for the filters of ``query``."""
+def chain_view(
+    db: Database, registry: Registry, chain: ValueChain, query, k: int, locale: str, *, sections: bool = True
+) -> ChainView:
+    """Everything the chain's results page and its JSON show, for the filters of ``query``
+    (without the kinds' parts when ``sections`` is false: an item's history)."""
     with Session(db.reader) as session:
         workshops = chain_workshops(session, chain)
     _done, digest = _refresh(db, registry, [w.id for w in workshops])
@@ -318,10 +321,9 @@ def chain_view(db: Database, registry: Registry, chain: ValueChain, query, k: in
         if errors:
             filters = Filters(raw=filters.raw)
         scope = scope_of(chain, workshops, filters, k, locale)
-        view = ChainView(
-            chain, filters, errors, workshops, scope, groups, segments, _sections(session, registry, scope, digest), k=k
-        )
-        if filters.compare:
+        parts = _sections(session, registry, scope, digest) if sections else []
+        view = ChainView(chain, filters, errors, workshops, scope, groups, segments, parts, k=k)
+        if filters.compare and sections:
             side_b = _sections(session, registry, scope_of(chain, workshops, filters, k, locale, b=True), digest)
             view.compare = [(kind, a, b) for (kind, a), (_k, b) in zip(view.sections, side_b, strict=True)]
     return view
@@ -334,7 +336,7 @@ def item_history(
     kind = registry.get(kind_key)
     if kind is None:
         return None
-    view = chain_view(db, registry, chain, query, k, locale)
+    view = chain_view(db, registry, chain, query, k, locale, sections=False)
     with Session(db.reader) as session:
         history = kind.chain_history(session, view.scope, item_id)
     return None if history is None else (view, kind, history)
