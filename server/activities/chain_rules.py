@@ -96,6 +96,23 @@ def entered_parts(counts: Mapping[int, int], k: int) -> set[int]:
     return shown_parts(counts, k)
 
 
+def common_ground(shares: Mapping, least: float = 0.5) -> list[tuple[int, float, int]]:
+    """What every stakeholder group shares: items that at least two groups give a share
+    (group -> item -> share, of answers rating a gap 4 or 5, or of ballots putting a line
+    in their first places) and that every such group gives at least ``least``; as (item,
+    lowest group's share, groups), the most shared first. Participants without a group
+    (None or 0) are no group. The rule of docs/methods.md, per activity and per chain."""
+    by_item: dict[int, list[float]] = {}
+    for group, items in shares.items():
+        if group in (None, NONE):
+            continue
+        for item, share in items.items():
+            if share is not None:
+                by_item.setdefault(item, []).append(share)
+    found = [(item, min(s), len(s)) for item, s in by_item.items() if len(s) >= 2 and min(s) >= least]
+    return sorted(found, key=lambda f: (-f[1], f[0]))
+
+
 Z95 = 1.959963984540054
 
 

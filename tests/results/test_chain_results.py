@@ -255,3 +255,51 @@ def test_the_region_view_shows_the_chains_of_a_region(client_a, chain_world):
 def test_another_facilitator_sees_no_region_of_a_chain_not_shared(client_b, chain_world):
     page = client_b.get("/regions?region=Puno")
     assert page.status_code == 422  # not one of their regions: they see no chain there
+
+
+def test_common_ground_per_activity_and_per_chain(app, client_a, db, users, min_answers):
+    """Gap 1 is rated serious by both groups, gap 2 only by one; line 1 is first for both."""
+    min_answers(2)
+    factories.reference_lists(db)
+    chain = factories.chain(db, users.a, gaps=2, action_lines=3)
+    from server.models import StakeholderGroup
+
+    public, private = (g.id for g in db.exec(select(StakeholderGroup).order_by(StakeholderGroup.position)))
+    w = _workshop(db, users.a, chain, "Cusco I", "Cusco", 5)
+    agenda = agenda_of(db, w)
+    rating = next(a for a in agenda if a.settings.get("mode") == "rating")
+    ranking = next(a for a in agenda if a.kind == "ranking")
+    gaps = [i.gap_id for i in db.exec(select(ActivityItem).where(ActivityItem.activity_id == rating.id))]
+    lines = [i.action_line_id for i in db.exec(select(ActivityItem).where(ActivityItem.activity_id == ranking.id))]
+    for n, group in enumerate([public] * 3 + [private] * 3):
+        p = Participant(workshop_id=w.id, token_hash=f"cg-{n}", stakeholder_group_id=group)
+        db.add(p)
+        db.flush()
+        db.add(GapAnswer(activity_id=rating.id, participant_id=p.id, gap_id=gaps[0], question="seriousness", value=5))
+        db.add(
+            GapAnswer(
+                activity_id=rating.id,
+                participant_id=p.id,
+                gap_id=gaps[1],
+                question="seriousness",
+                value=5 if group == public else 1,
+            )
+        )
+        db.add(
+            RankingBallot(
+                activity_id=ranking.id,
+                participant_id=p.id,
+                ranking=[lines[0], lines[1]] if group == public else [lines[0], lines[2]],
+            )
+        )
+    db.commit()
+    _close_all(app, w.id)
+    own = client_a.get(f"/api/workshops/{w.id}/activities/{rating.id}/results").json()
+    assert [c["gap"] for c in own["common_ground"]] == [gaps[0]]
+    own_rank = client_a.get(f"/api/workshops/{w.id}/activities/{ranking.id}/results").json()["ranking"]
+    assert own_rank["common_ground"][0]["item"] == lines[0]
+    assert lines[1] not in [c["item"] for c in own_rank["common_ground"]]
+    # The chain: the same workshop's minimum is the installation's, 2 here.
+    chain_json = client_a.get(f"/api/chains/{chain.id}/results").json()["results"]
+    assert [c["gap"] for c in chain_json["gap_rating"]["common_ground"]] == [gaps[0]]
+    assert chain_json["ranking"]["common_ground"][0]["item"] == lines[0]

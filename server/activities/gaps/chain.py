@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from server.activities.chain_rules import DIMS, NONE, Cut, mean_ci, shown_parts
+from server.activities.chain_rules import common_ground as rules_common_ground
 from server.activities.gaps.tally import ELEMENTS, SERIOUSNESS, GapCounts, GapResult, results
 
 # An answer as the summary reads it: (workshop, participant, group, segment, gap,
@@ -224,18 +225,8 @@ def common_ground(by_group: Mapping[int, Sequence[GapResult]]) -> list[tuple[int
 
     A gap is common ground when at least two stakeholder groups show its distribution
     (each with at least k answers) and in every group that does, at least half of the
-    answers say 4 or 5. Participants without a group (part 0) are no group. Sorted by the
-    lowest group's share, highest first (the most shared first)."""
-    shares: dict[int, list[float]] = defaultdict(list)
-    for group, group_results in by_group.items():
-        if group == NONE:
-            continue
-        for r in group_results:
-            share = serious_share(r)
-            if share is not None:
-                shares[r.gap].append(share)
-    found = [(gap, min(s), len(s)) for gap, s in shares.items() if len(s) >= 2 and min(s) >= 0.5]
-    return sorted(found, key=lambda f: (-f[1], f[0]))
+    answers say 4 or 5 (``chain_rules.common_ground``)."""
+    return rules_common_ground({g: {r.gap: serious_share(r) for r in results} for g, results in by_group.items()})
 
 
 def recount(answers: Iterable[Answer], ks: Mapping[int, int], gap_order: Sequence[int], cut: Cut, k: int):

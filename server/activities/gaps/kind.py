@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server.activities.gaps import chain as gap_chain
 from server.activities.gaps import chain_store, service
 from server.activities.gaps import tally as gap_tally
 from server.activities.gaps.batch import Card, Rating
@@ -121,6 +122,10 @@ class GapRating(ActivityType):
                 if g in view.groups
             },
             "public_private_disagreement": [[gap, diff] for gap, diff in panel.disagreement],
+            "common_ground": [
+                {"gap": g, "lowest_share": share, "groups": n}
+                for g, share, n in gap_chain.common_ground(panel.group_results)
+            ],
         }
 
     def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from operator import add
 
 from server.activities.chain_rules import DIMS, NONE, Cut, shown_parts
+from server.activities.chain_rules import common_ground as rules_common_ground
 from server.activities.ranking import methods
 
 TOP = 3  # "put it in their first three": the common-ground rule and the top share
@@ -261,18 +262,8 @@ def common_ground(parts: Mapping[int, Room]) -> list[tuple[int, float, int]]:
 
     A line is common ground when at least two stakeholder groups' ballots (each group
     entered, so at least k voters) offered it and in every such group at least half of the
-    ballots that offered it put it in their first three. Participants without a group are
-    no group. Most shared first."""
-    shares: dict[int, list[float]] = defaultdict(list)
-    for part, room in parts.items():
-        if part == NONE:
-            continue
-        for item in room.items:
-            share = room.top_share(item)
-            if share is not None:
-                shares[item].append(share)
-    found = [(item, min(s), len(s)) for item, s in shares.items() if len(s) >= 2 and min(s) >= 0.5]
-    return sorted(found, key=lambda f: (-f[1], f[0]))
+    ballots that offered it put it in their first three (``chain_rules.common_ground``)."""
+    return rules_common_ground({part: {i: room.top_share(i) for i in room.items} for part, room in parts.items()})
 
 
 def recount(ballots: Iterable[Ballot], ks: Mapping[int, int], cut: Cut) -> Folded:

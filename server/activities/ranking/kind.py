@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server.activities.chain_rules import common_ground as rules_common_ground
 from server.activities.ranking import chain_store, service
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
@@ -42,6 +43,17 @@ class RankingPanel:
     group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
     rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
     hidden_lines: list = field(default_factory=list)  # lines left out of Bradley–Terry: too few answers
+
+
+def common_ground(tally, panel: RankingPanel) -> list[tuple[int, float, int]]:
+    """The lines every stakeholder group (with enough ballots) puts in its first k on at
+    least half of its ballots (docs/methods.md, "Common ground")."""
+    shares = {
+        g: {i: tally.group_sums[g].top[i] / tally.group_sums[g].ballots for i in tally.items}
+        for g in panel.group_ranks
+        if tally.group_sums[g].ballots
+    }
+    return rules_common_ground(shares)
 
 
 def _activity_id(data: dict) -> int:
@@ -165,6 +177,9 @@ class Ranking(ActivityType):
                     if g in view.groups
                 },
                 "public_private_gaps": [[item, diff] for item, diff in panel.rank_gaps],
+                "common_ground": [
+                    {"item": i, "lowest_share": share, "groups": n} for i, share, n in common_ground(tally, panel)
+                ],
             }
         }
 
