@@ -21,6 +21,7 @@ def _log_in(page: Page) -> None:
     page.get_by_label(t("Password")).fill(DEMO_PASSWORD)
     page.get_by_role("button", name=t("Log in")).click()
     expect(page).to_have_url(re.compile(r"/chains$"))
+    page.wait_for_load_state()  # its styles too: going on at once would abort them
 
 
 def _cells(page: Page, selector: str) -> list[str]:
@@ -71,7 +72,9 @@ def test_an_organizer_filters_the_chain_results_and_opens_a_gap_history(devices:
         gap_row = table.locator("tbody tr").filter(has=laptop.get_by_role("rowheader", name=gap_title, exact=True))
         assert gap_row.locator("th, td").nth(column).inner_text().strip() == mean, (title, mean)
         laptop.go_back()
+        laptop.wait_for_load_state()
         laptop.go_back()
+        laptop.wait_for_load_state()
 
     # Legible on a 360 px screen: nothing wider than the screen but the tables' own scroll.
     small = devices.page(devices._context(viewport={"width": 360, "height": 740}), "small")
