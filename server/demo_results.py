@@ -37,12 +37,14 @@ from server.workshops.service import apply_template, do_create_workshop
 
 LEVEL = {"low": 0, "medium": 1, "high": 2, "very_high": 3}
 
-# (title, region, town, days before the demo is loaded, participants)
-PAST: tuple[tuple[str, str, str, int, int], ...] = (
-    ("Diagnóstico participativo — Quillabamba", "Cusco", "Quillabamba", 150, 34),
-    ("Diagnóstico y priorización — Juliaca", "Puno", "Juliaca", 120, 40),
-    ("Priorización de líneas — Cusco", "Cusco", "Cusco", 75, 38),
-    ("Priorización de líneas — Sandia", "Puno", "Sandia", 40, 30),
+# (title, region, town, days before the demo is loaded, participants, the action lines
+# (by place in the library) the room leans to): the two small rooms lean alike, the two
+# large ones otherwise, so pooled ballots and one vote per workshop differ somewhere.
+PAST: tuple[tuple[str, str, str, int, int, dict[int, float]], ...] = (
+    ("Diagnóstico participativo — Quillabamba", "Cusco", "Quillabamba", 150, 22, {4: 4.0, 5: 3.0}),
+    ("Diagnóstico y priorización — Juliaca", "Puno", "Juliaca", 120, 48, {1: 2.5, 2: 2.0}),
+    ("Priorización de líneas — Cusco", "Cusco", "Cusco", 75, 44, {1: 2.0, 3: 1.5}),
+    ("Priorización de líneas — Sandia", "Puno", "Sandia", 40, 24, {4: 4.0, 5: 3.0}),
 )
 # Share of each stakeholder group in a room.
 GROUP_WEIGHTS = {"public": 3, "private": 5, "academia": 2, "civil": 2}
@@ -74,7 +76,7 @@ def seed_past_workshops(
     segments = [
         s.id for s in session.exec(select(Segment).where(Segment.value_chain_id == chain.id).order_by(Segment.position))
     ]
-    for title, region, town, days_ago, people in PAST:
+    for title, region, town, days_ago, people, lean in PAST:
         if session.exec(
             select(Workshop.id).where(Workshop.value_chain_id == chain.id, Workshop.title == title)
         ).first():
@@ -91,19 +93,19 @@ def seed_past_workshops(
         workshop = do_create_workshop(session, user, chain, data)
         apply_template(session, chain, workshop, "prioritization")
         created["workshops"] += 1
-        _answer(session, workshop, groups, segments, relevance, people, random.Random(title))
+        _answer(session, workshop, groups, segments, relevance, people, lean, random.Random(title))
         created["participants"] += people
 
 
-def _answer(session, workshop, groups, segments, relevance, people, rng: random.Random) -> None:
+def _answer(session, workshop, groups, segments, relevance, people, lean, rng: random.Random) -> None:
     activities = list(
         session.exec(select(Activity).where(Activity.workshop_id == workshop.id).order_by(Activity.position))
     )
-    keys = [k for k in GROUP_WEIGHTS if k in groups]
-    weights = [GROUP_WEIGHTS[k] for k in keys]
+    # Groups in proportion to their weights (a room of 24: 10 private, 6 public, 4 and 4).
+    cycle = [k for k in GROUP_WEIGHTS if k in groups for _ in range(GROUP_WEIGHTS[k])]
     participants = []
     for i in range(people):
-        key = rng.choices(keys, weights)[0] if keys else None
+        key = cycle[(i * 5) % len(cycle)] if cycle else None
         token = hashlib.sha256(f"demo-{workshop.id}-{i}".encode()).hexdigest()
         participants.append(
             Participant(
@@ -135,7 +137,7 @@ def _answer(session, workshop, groups, segments, relevance, people, rng: random.
                 answers += _ratings(activity, p, items, tilt, relevance, segments, rng, gap_keys)
             elif activity.kind == "ranking":
                 lines = [i.action_line_id for i in items]
-                score = {line: -n + rng.gauss(0, 2.2) for n, line in enumerate(lines)}
+                score = {line: -0.5 * n + lean.get(n, 0) + rng.gauss(0, 1.5) for n, line in enumerate(lines)}
                 ballots.append(
                     {
                         "activity_id": activity.id,
