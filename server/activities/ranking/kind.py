@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from server.activities.chain_rules import common_ground as rules_common_ground
 from server.activities.ranking import chain_store, service
+from server.activities.ranking.chain import TOP
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import live_results, stability, too_few_answers
@@ -43,15 +44,21 @@ class RankingPanel:
     group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
     rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
     hidden_lines: list = field(default_factory=list)  # lines left out of Bradley–Terry: too few answers
+    common_ground: list = field(default_factory=list)  # (line, lowest group's share in the first three, groups)
 
 
-def common_ground(tally, panel: RankingPanel) -> list[tuple[int, float, int]]:
-    """The lines every stakeholder group (with enough ballots) puts in its first k on at
-    least half of its ballots (docs/methods.md, "Common ground")."""
+def common_ground(tally, least: int) -> list[tuple[int, float, int]]:
+    """The lines that at least half of every stakeholder group's ballots (groups with at
+    least ``least`` ballots) put in their first three (docs/methods.md, "Common ground")."""
+    ballots: dict = {}
+    tops: dict = {}
+    for participant, ballot in tally.ballots.items():
+        group = tally.group_of.get(participant)
+        ballots[group] = ballots.get(group, 0) + 1
+        for item in ballot[:TOP]:
+            tops[(group, item)] = tops.get((group, item), 0) + 1
     shares = {
-        g: {i: tally.group_sums[g].top[i] / tally.group_sums[g].ballots for i in tally.items}
-        for g in panel.group_ranks
-        if tally.group_sums[g].ballots
+        g: {i: tops.get((g, i), 0) / n for i in tally.items} for g, n in ballots.items() if g is not None and n >= least
     }
     return rules_common_ground(shares)
 
@@ -145,6 +152,7 @@ class Ranking(ActivityType):
         for group, sums in tally.group_sums.items():
             if group is not None and sums.ballots >= least:
                 panel.group_ranks[group] = tally.mean_ranks(group)
+        panel.common_ground = common_ground(tally, least)
         by_key = {view.groups[g].key: ranks for g, ranks in panel.group_ranks.items() if g in view.groups}
         if "public" in by_key and "private" in by_key:
             diffs = [(i, abs(by_key["public"][i] - by_key["private"][i])) for i in tally.items]
@@ -178,7 +186,7 @@ class Ranking(ActivityType):
                 },
                 "public_private_gaps": [[item, diff] for item, diff in panel.rank_gaps],
                 "common_ground": [
-                    {"item": i, "lowest_share": share, "groups": n} for i, share, n in common_ground(tally, panel)
+                    {"item": i, "lowest_share": share, "groups": n} for i, share, n in panel.common_ground
                 ],
             }
         }
