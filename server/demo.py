@@ -18,6 +18,7 @@ from sqlmodel import Session, or_, select
 from server.auth.service import demo_password_unchanged, do_create_user
 from server.defaults import ensure_reference_lists, method
 from server.demo_data import CHAINS, DEMO_EMAIL, DEMO_NAME, DEMO_PASSWORD, GAPS, WORKSHOPS, DemoWorkshop
+from server.demo_results import seed_past_workshops
 from server.models import Activity, User, ValueChain, WorkArea, Workshop
 from server.valuechains import library
 from server.valuechains.service import do_add_segment, do_create_chain, segments_of
@@ -56,6 +57,8 @@ def load_demo(session: Session, today: dt.date | None = None) -> DemoResult:
     result.chains = list(chains.values())
     for spec in WORKSHOPS:
         result.workshops.append(_workshop(session, result.user, chains[spec.chain], spec, today, created))
+    if "coffee" in chains:  # past workshops, ended, with answers: the chain's results are full
+        seed_past_workshops(session, result.user, chains["coffee"], method(), today, created)
     return result
 
 

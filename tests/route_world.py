@@ -73,6 +73,7 @@ def build(db, users) -> World:
         "segment_id": segments[0].id,
         "item_id": items_of(db, chain, GAPS)[0].id,
         "kind": "gaps",
+        "activity_kind": "gap_rating",
         "activity_id": agenda[0].id,
         "user_id": other.id,
         "group_id": group.id,

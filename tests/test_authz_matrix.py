@@ -91,6 +91,12 @@ ROUTES = {
     "activity_results": CHAIN,
     "workshop_attendance": CHAIN,
     "api_activity_results": CHAIN,
+    # issue 13: results across the chain follow who may see the chain
+    "chain_results": CHAIN,
+    "api_chain_results": CHAIN,
+    "chain_item_history": CHAIN,
+    "api_chain_item_history": CHAIN,
+    "region_results": ANY_FACILITATOR,  # only the chains each one may see
     # Joining is public by design: the code is the secret (and rate-limited).
     "join_code": PUBLIC,
     "join": PUBLIC,

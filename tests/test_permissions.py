@@ -32,7 +32,8 @@ PARTICIPANT = {
     "participant_rm_plus",
 }
 # Any logged-in facilitator may use these: they touch only their own account or new chains.
-ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create"}
+# (The region view shows each facilitator only the chains they may see: tests/results.)
+ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create", "region_results"}
 ALLOWED = (200, 204, 303, 422)
 ADMIN_ONLY_PREFIX = "/admin"
 SAFE = {"GET", "HEAD"}
@@ -66,6 +67,7 @@ def world(db, users):
         "segment_id": segments_of(db, chain)[0].id,
         "item_id": items_of(db, chain, GAPS)[0].id,
         "kind": "gaps",
+        "activity_kind": "gap_rating",
         "activity_id": agenda_of(db, workshop)[0].id,
         "user_id": users.admin.id,
         "group_id": db.exec(select(StakeholderGroup)).first().id,

@@ -197,6 +197,30 @@ class ActivityType(ABC):
         """One dict per stored answer, for exports; the columns are the kind's
         ``ROW_COLUMNS`` (documented on the kind), in that order."""
 
+    # Results across the workshops of a chain ----------------------------------------
+    # A kind without them keeps these defaults: its part of the chain's results page is
+    # left out (``chain_results`` None). See docs/methods.md, "Results across a chain".
+
+    def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:
+        """Count this workshop's closed activities of the kind (``activity_ids``, in the
+        order they closed) into the kind's summary, replacing what it kept. The host calls
+        it when the workshop's closed activities changed (one closed, one reopened, a
+        participant removed); the summary of no activity is none."""
+        return None
+
+    def chain_results(self, session: Session, scope) -> dict | None:
+        """The kind's part of a chain's results for ``scope`` (``chain_rules.ChainScope``:
+        the workshops in the view, each with its minimum, and the cut), as plain JSON data,
+        read from the summaries; None: the kind has none. Rendered by
+        ``template("chain")`` (and ``template("chain_compare")`` for two side by side)."""
+        return None
+
+    def chain_history(self, session: Session, scope, item_id: int) -> dict | None:
+        """One library item's figures workshop by workshop (``scope``'s date order), plain
+        JSON data (rendered by ``template("chain_history")``); None: not an item of this
+        kind in this chain."""
+        return None
+
 
 @dataclass
 class Registry:

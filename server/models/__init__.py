@@ -2,6 +2,7 @@
 
 from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
+from server.models.chain_summary import ChainGapCell, ChainRankCell, ChainStamp
 from server.models.roadmap import (
     FundingSource,
     RoadmapActivityItem,
@@ -41,6 +42,9 @@ __all__ = [
     "ActivityItem",
     "ActivityStatus",
     "Attendance",
+    "ChainGapCell",
+    "ChainRankCell",
+    "ChainStamp",
     "DotVote",
     "FundingSource",
     "Gap",

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.activities.gaps import service
+from server.activities.gaps import chain as gap_chain
+from server.activities.gaps import chain_store, service
 from server.activities.gaps import tally as gap_tally
 from server.activities.gaps.batch import Card, Rating
 from server.activities.gaps.spec import GAP_RATING, asked
@@ -38,6 +39,7 @@ class GapPanel:
     results: list = field(default_factory=list)  # tally.GapResult per gap, in the activity's order
     group_results: dict = field(default_factory=dict)  # group id -> [GapResult]
     disagreement: list = field(default_factory=list)  # (gap, |public - private|), largest first
+    common_ground: list = field(default_factory=list)  # (gap, lowest group's share of 4 or 5, groups)
 
 
 def _ids(data: dict, *names: str) -> list[int]:
@@ -111,6 +113,7 @@ class GapRating(ActivityType):
         panel = GapPanel(results=gap_tally.results(tally.overall, [g.id for g in view.gaps], least))
         grouped = gap_tally.group_results(tally, least)
         panel.group_results = {g: r for g, r in grouped.items() if g is not None}
+        panel.common_ground = gap_chain.common_ground(panel.group_results)
         by_key = {view.groups[g].key: r for g, r in panel.group_results.items() if g in view.groups}
         if "public" in by_key and "private" in by_key:
             panel.disagreement = gap_tally.disagreement(by_key["public"], by_key["private"])
@@ -126,7 +129,17 @@ class GapRating(ActivityType):
                 if g in view.groups
             },
             "public_private_disagreement": [[gap, diff] for gap, diff in panel.disagreement],
+            "common_ground": [{"gap": g, "lowest_share": share, "groups": n} for g, share, n in panel.common_ground],
         }
+
+    def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:
+        chain_store.refresh(session, workshop_id, activity_ids)
+
+    def chain_results(self, session: Session, scope) -> dict:
+        return chain_store.section(session, scope)
+
+    def chain_history(self, session: Session, scope, item_id: int) -> dict | None:
+        return chain_store.history(session, scope, item_id)
 
     def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
         answers = session.execute(

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.activities.ranking import service
+from server.activities.chain_rules import common_ground as rules_common_ground
+from server.activities.ranking import chain_store, service
+from server.activities.ranking.chain import TOP
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import live_results, stability, too_few_answers
@@ -42,6 +44,23 @@ class RankingPanel:
     group_ranks: dict = field(default_factory=dict)  # group id -> {item: mean rank}
     rank_gaps: list = field(default_factory=list)  # (item, |public - private| mean rank), largest first
     hidden_lines: list = field(default_factory=list)  # lines left out of Bradley–Terry: too few answers
+    common_ground: list = field(default_factory=list)  # (line, lowest group's share in the first three, groups)
+
+
+def common_ground(tally, least: int) -> list[tuple[int, float, int]]:
+    """The lines that at least half of every stakeholder group's ballots (groups with at
+    least ``least`` ballots) put in their first three (docs/methods.md, "Common ground")."""
+    ballots: dict = {}
+    tops: dict = {}
+    for participant, ballot in tally.ballots.items():
+        group = tally.group_of.get(participant)
+        ballots[group] = ballots.get(group, 0) + 1
+        for item in ballot[:TOP]:
+            tops[(group, item)] = tops.get((group, item), 0) + 1
+    shares = {
+        g: {i: tops.get((g, i), 0) / n for i in tally.items} for g, n in ballots.items() if g is not None and n >= least
+    }
+    return rules_common_ground(shares)
 
 
 def _activity_id(data: dict) -> int:
@@ -134,6 +153,7 @@ class Ranking(ActivityType):
         for group, sums in tally.group_sums.items():
             if group is not None and sums.ballots >= least:
                 panel.group_ranks[group] = tally.mean_ranks(group)
+        panel.common_ground = common_ground(tally, least)
         by_key = {view.groups[g].key: ranks for g, ranks in panel.group_ranks.items() if g in view.groups}
         if "public" in by_key and "private" in by_key:
             diffs = [(i, abs(by_key["public"][i] - by_key["private"][i])) for i in tally.items]
@@ -166,8 +186,20 @@ class Ranking(ActivityType):
                     if g in view.groups
                 },
                 "public_private_gaps": [[item, diff] for item, diff in panel.rank_gaps],
+                "common_ground": [
+                    {"item": i, "lowest_share": share, "groups": n} for i, share, n in panel.common_ground
+                ],
             }
         }
+
+    def chain_refresh(self, session: Session, workshop_id: int, activity_ids: list[int]) -> None:
+        chain_store.refresh(session, workshop_id, activity_ids)
+
+    def chain_results(self, session: Session, scope) -> dict:
+        return chain_store.section(session, scope)
+
+    def chain_history(self, session: Session, scope, item_id: int) -> dict | None:
+        return chain_store.history(session, scope, item_id)
 
     def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
         ballots = session.execute(
