@@ -23,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.app import create_app
 from server.config import Settings
+from server.exports.service import PRODUCTS
 from tests import route_world
 from tests.route_world import ROLES, client_for, fill, open_activity, route_values
 from tests.workshops.test_ws import Reader, send
@@ -88,6 +89,9 @@ ROUTES = {
     "activity_results": CHAIN,
     "workshop_attendance": CHAIN,
     "api_activity_results": CHAIN,
+    # Issue 14: exports of a workshop and of a chain need the chain; the log is for admins.
+    **{f"{scope}_export_{product}": CHAIN for scope in ("workshop", "chain") for product in PRODUCTS},
+    "admin_export_log": ADMIN,
     # Joining is public by design: the code is the secret (and rate-limited).
     "join_code": PUBLIC,
     "join": PUBLIC,

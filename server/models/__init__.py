@@ -2,6 +2,7 @@
 
 from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
+from server.models.export import ExportLog
 from server.models.stakeholder import StakeholderGroup, WorkArea
 from server.models.user import LoginSession, User
 from server.models.valuechain import ActionLine, Gap, Segment, ValueChain, ValueChainShare
@@ -24,6 +25,7 @@ __all__ = [
     "ActivityStatus",
     "Attendance",
     "DotVote",
+    "ExportLog",
     "Gap",
     "GapAnswer",
     "LoginSession",

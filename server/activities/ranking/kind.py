@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.activities.ranking import service
+from server.activities.ranking import export, service
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import live_results, stability, too_few_answers
@@ -60,6 +60,7 @@ class Ranking(ActivityType):
     spec = RANKING
     messages = ("rank", "pair")
     form_actions = ("rank", "pair")
+    row_columns = ROW_COLUMNS
     headlines = tuple(METHODS)
 
     def write(self, m, tallies, participant_id: int):
@@ -192,3 +193,8 @@ class Ranking(ActivityType):
         ]
         rows += [dict(zip(ROW_COLUMNS, (p, "pair", None, a, b, c, s, at), strict=True)) for p, a, b, c, s, at in pairs]
         return rows
+
+    def export_tables(self, ctx) -> list:
+        """Its results as shown, the shared "Action lines" table (every method side by
+        side) and its raw answers (``export.py``)."""
+        return [export.results_table(ctx), export.action_lines_table(ctx), self.raw_table(ctx)]
