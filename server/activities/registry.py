@@ -180,6 +180,13 @@ class ActivityType(ABC):
         )
         return [results, self.raw_table(ctx)]
 
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        """Store ``raw_rows``' rows of an activity exported from another installation
+        (the full-fidelity JSON). ``ids`` maps that installation's ids to this one's:
+        ``ids["participant"]``, ``ids["gap"]``, ``ids["action_line"]``, ``ids["segment"]``
+        (old id -> new id). A kind that cannot import its answers refuses the import."""
+        raise ValueError(f"answers of {self.key} cannot be imported")
+
     def raw_table(self, ctx: ExportContext) -> ExportTable:
         """The raw answers of this activity: one row per stored answer (shared by every
         activity of the kind), the participant as a pseudonymous id."""

@@ -113,7 +113,7 @@ def writer_for(product: str) -> Callable:
         "opendata": tabular(
             lambda export, path, tmp: write_open_data(export, path, Translator(export.scope.locale).gettext)
         ),
-        "json": lambda session, state, scope, path, tmp: portable.write_json(session, scope, path),
+        "json": lambda session, state, scope, path, tmp: portable.write_json(session, state, scope, path),
         "pdf": pdf.write_pdf,
     }[product]
 

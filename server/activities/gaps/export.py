@@ -10,6 +10,7 @@ from __future__ import annotations
 from server.activities.gaps.tally import ELEMENTS, SERIOUSNESS
 from server.activities.tables import INTEGER, NUMBER, STRING, Column, ExportContext, ExportTable
 from server.i18n import N_
+from server.models import DotVote, GapAnswer
 
 LEVEL_LABELS = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High"), "very_high": N_("Very high")}
 ELEMENT_LABELS = {
@@ -90,3 +91,21 @@ def results_table(ctx: ExportContext) -> ExportTable:
         rows=rows,
         open_data=True,
     )
+
+
+def import_rows(session, activity_id: int, rows: list[dict], ids: dict) -> None:
+    """Stored answers from another installation's export (``raw_rows``' columns)."""
+    people, gaps, segments = ids["participant"], ids["gap"], ids["segment"]
+    for row in rows:
+        common = {
+            "activity_id": activity_id,
+            "participant_id": people[row["participant_id"]],
+            "gap_id": gaps[row["gap_id"]],
+            "seq": row.get("seq"),
+            "updated_at": row["updated_at"],
+        }
+        if row["question"] == "dots":
+            session.add(DotVote(dots=int(row["value"]), **common))
+        else:
+            chosen = [segments[s] for s in row.get("segments") or []]
+            session.add(GapAnswer(question=row["question"], value=row.get("value"), segments=chosen, **common))

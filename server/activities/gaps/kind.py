@@ -178,3 +178,6 @@ class GapRating(ActivityType):
         """Its results as the results page shows them (one row per gap and group) and its
         raw answers (``export.py``)."""
         return [export.results_table(ctx), self.raw_table(ctx)]
+
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        export.import_rows(session, activity_id, rows, ids)

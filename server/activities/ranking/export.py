@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from server.activities.ranking.explain import METHODS
 from server.activities.tables import INTEGER, NUMBER, STRING, Column, ExportContext, ExportTable
+from server.models import PairwiseAnswer, RankingBallot
 
 
 def _method_columns(_) -> list[Column]:
@@ -120,3 +121,23 @@ def action_lines_table(ctx: ExportContext) -> ExportTable:
         rows=rows,
         open_data=True,
     )
+
+
+def import_rows(session, activity_id: int, rows: list[dict], ids: dict) -> None:
+    """Stored answers from another installation's export (``raw_rows``' columns)."""
+    people, lines = ids["participant"], ids["action_line"]
+    for row in rows:
+        common = {
+            "activity_id": activity_id,
+            "participant_id": people[row["participant_id"]],
+            "seq": row.get("seq"),
+            "updated_at": row["updated_at"],
+        }
+        if row["answer"] == "ballot":
+            session.add(RankingBallot(ranking=[lines[i] for i in row["ranking"]], **common))
+        else:
+            a, b = sorted((lines[row["item_a"]], lines[row["item_b"]]))
+            choice = row["choice"]
+            if (lines[row["item_a"]], lines[row["item_b"]]) != (a, b) and choice in ("a", "b"):
+                choice = "b" if choice == "a" else "a"  # the pair is stored smaller id first
+            session.add(PairwiseAnswer(item_a=a, item_b=b, choice=choice, **common))

@@ -198,3 +198,6 @@ class Ranking(ActivityType):
         """Its results as shown, the shared "Action lines" table (every method side by
         side) and its raw answers (``export.py``)."""
         return [export.results_table(ctx), export.action_lines_table(ctx), self.raw_table(ctx)]
+
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        export.import_rows(session, activity_id, rows, ids)
