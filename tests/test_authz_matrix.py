@@ -92,6 +92,9 @@ ROUTES = {
     # Issue 14: exports of a workshop and of a chain need the chain; the log is for admins.
     **{f"{scope}_export_{product}": CHAIN for scope in ("workshop", "chain") for product in PRODUCTS},
     "admin_export_log": ADMIN,
+    "library_import_form": CHAIN,
+    "library_import_preview": CHAIN,
+    "library_import_confirm": CHAIN,
     # Joining is public by design: the code is the secret (and rate-limited).
     "join_code": PUBLIC,
     "join": PUBLIC,

@@ -8,15 +8,23 @@ workshop or chain (owner, shared with, admin); anyone else gets 404 like a missi
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
 
 from server.auth.deps import AdminUser, CurrentUser
 from server.db import DbSession
+from server.errors import Invalid
+from server.exports import library_import as items_import
 from server.exports import service
 from server.exports.pdf import PdfUnavailable
-from server.web import Id, render
+from server.i18n import N_, Message
+from server.valuechains import library
+from server.valuechains.service import access_chain
+from server.web import Id, Posted, redirect, render
 
 router = APIRouter()
 
@@ -75,3 +83,66 @@ for _product in service.PRODUCTS:
 @router.get("/admin/exports", name="admin_export_log")
 def admin_export_log(request: Request, session: DbSession, user: AdminUser) -> Response:
     return render(request, "exports/log.html", {"entries": service.export_log(session), "section": "exports"})
+
+
+# Import of library items from a file ----------------------------------------------------
+
+
+def _import_page(request, chain, kind, *, rows=None, errors=None, status_code=200) -> Response:
+    ready = rows is not None and not errors and not any(r.errors for r in rows)
+    payload = json.dumps([{"number": r.number, "data": r.data} for r in rows or []], ensure_ascii=False)
+    context = {"chain": chain, "kind": kind, "rows": rows, "errors": errors or {}, "ready": ready, "payload": payload}
+    return render(request, "exports/library_import.html", context, status_code=status_code)
+
+
+@router.get("/chains/{chain_id}/library-import/{kind}", name="library_import_form")
+def library_import_form(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str) -> Response:
+    chain = access_chain(session, user, chain_id)
+    return _import_page(request, chain, library.kind_named(kind))
+
+
+@router.post("/chains/{chain_id}/library-import/{kind}", name="library_import_preview")
+def library_import_preview(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, form: Posted
+) -> Response:
+    """The file's rows checked, one error per bad row; nothing is written here."""
+    chain = access_chain(session, user, chain_id)
+    lk = library.kind_named(kind)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise Invalid({"file": Message(N_("Choose a CSV or XLSX file."))})
+        try:
+            content = upload.file.read(items_import.MAX_BYTES + 1)
+        finally:
+            upload.file.close()
+        rows = items_import.read_rows(upload.filename or "", content)
+    except Invalid as exc:
+        return _import_page(request, chain, lk, errors=exc.errors, status_code=422)
+    rows = items_import.check_rows(session, chain, lk, rows)
+    request.state.rollback = True  # a preview writes nothing
+    return _import_page(request, chain, lk, rows=rows, status_code=422 if any(r.errors for r in rows) else 200)
+
+
+@router.post("/chains/{chain_id}/library-import/{kind}/confirm", name="library_import_confirm")
+def library_import_confirm(
+    request: Request, session: DbSession, user: CurrentUser, chain_id: Id, kind: str, form: Posted
+) -> Response:
+    """Every row of the previewed file, checked again and written together, or none."""
+    chain = access_chain(session, user, chain_id)
+    lk = library.kind_named(kind)
+    try:
+        posted = json.loads(str(form.get("rows") or "[]"))
+        rows = [items_import.Row(int(r["number"]), {str(k): str(v) for k, v in r["data"].items()}) for r in posted]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        rows = []
+    if not rows or len(rows) > items_import.MAX_ROWS:
+        return _import_page(
+            request, chain, lk, errors={"file": Message(N_("Choose a CSV or XLSX file."))}, status_code=422
+        )
+    try:
+        count = items_import.do_import_rows(session, chain, lk, rows)
+    except Invalid as exc:
+        return _import_page(request, chain, lk, rows=rows, errors=exc.errors, status_code=422)
+    session.add(service.log_entry(user, "chain", chain.id, chain.name, "import", f"{count} {lk.slug}"[:64]))
+    return redirect(request, request.url_for("library", chain_id=chain.id, kind=lk.slug))

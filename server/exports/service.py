@@ -131,22 +131,25 @@ def build(session: Session, state, scope: Scope, product_key: str) -> Built:
         raise
 
 
+def log_entry(user: User, scope: str, subject_id: int, subject: str, product: str, sha256: str = "") -> ExportLog:
+    return ExportLog(
+        user_id=user.id,
+        user_name=user.name,
+        user_email=user.email,
+        scope=scope,
+        subject_id=subject_id,
+        subject=subject[:300],
+        product=product,
+        sha256=sha256,
+    )
+
+
 def do_log(engine, user: User, scope: Scope, product: str, sha256: str = "") -> None:
-    """Log an export (who, what, when) in a transaction of its own, a few milliseconds."""
+    """Log an export (who, what, when) in a transaction of its own, a few milliseconds
+    (an export is read on a read session)."""
     subject = scope.chain.name if scope.whole_chain else scope.workshops[0].title
     with transaction(engine) as session:
-        session.add(
-            ExportLog(
-                user_id=user.id,
-                user_name=user.name,
-                user_email=user.email,
-                scope=scope.what,
-                subject_id=scope.subject_id,
-                subject=subject[:300],
-                product=product,
-                sha256=sha256,
-            )
-        )
+        session.add(log_entry(user, scope.what, scope.subject_id, subject, product, sha256))
 
 
 def export_log(session: Session, limit: int = 500) -> list[ExportLog]:

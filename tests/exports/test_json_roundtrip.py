@@ -24,7 +24,6 @@ from server.models import GapAnswer, ValueChain
 from tests.exports import world as export_world
 
 
-
 def canonical(doc: dict) -> dict:
     """The document with every id replaced by its place in the document (and the export's
     time and author left out): two installations' exports of the same content are equal."""
