@@ -107,11 +107,11 @@ def test_an_xlsx_file_works_too(client_a, db, chain):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "empty"),
+        (b"", "vacío"),
         (b"name,foo\nx,y\n", "title"),
         (b"\xff\xfe\x00t\x00i", "UTF-8"),
-        (b"PK\x03\x04garbage", "CSV or XLSX"),
-        (b"title\n", "no rows"),
+        (b"PK\x03\x04garbage", "CSV o XLSX"),
+        (b"title\n", "no tiene filas"),
     ],
 )
 def test_an_unreadable_file_is_refused_with_a_message(client_a, db, chain, content, message):
