@@ -62,6 +62,7 @@ class Scope:
     locale: str
     whole_chain: bool
     made_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    names: bool = False  # the PDF report lists the participants' names (when asked for)
 
     @property
     def what(self) -> str:

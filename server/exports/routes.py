@@ -48,6 +48,7 @@ def _download(request: Request, session, scope, product: str) -> Response:
 def _workshop_route(product: str):
     def export_workshop(request: Request, session: DbSession, user: CurrentUser, workshop_id: Id) -> Response:
         scope = service.workshop_scope(session, user, workshop_id)
+        scope.names = request.query_params.get("names") == "1"
         return _download(request, session, scope, product)
 
     export_workshop.__name__ = f"workshop_export_{product}"
@@ -57,6 +58,7 @@ def _workshop_route(product: str):
 def _chain_route(product: str):
     def export_chain(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
         scope = service.chain_scope(session, user, chain_id, request.state.translator.locale)
+        scope.names = request.query_params.get("names") == "1"
         return _download(request, session, scope, product)
 
     export_chain.__name__ = f"chain_export_{product}"

@@ -86,12 +86,17 @@ def answer(db: Session, activity: Activity, people: list[Participant], rng: rand
                     GapAnswer(activity_id=activity.id, participant_id=p.id, gap_id=g, question="segments", segments=[])
                 )
     elif activity.kind == "ranking":
+        pairwise = activity.settings.get("mode") == "pairwise"
         for p in people:
             order = items[:]
             rng.shuffle(order)
-            db.add(RankingBallot(activity_id=activity.id, participant_id=p.id, ranking=order))
-            a, b = sorted(order[:2])
-            db.add(PairwiseAnswer(activity_id=activity.id, participant_id=p.id, item_a=a, item_b=b, choice="a"))
+            if not pairwise:
+                db.add(RankingBallot(activity_id=activity.id, participant_id=p.id, ranking=order))
+                continue
+            for x, y in ((0, 1), (1, 2), (0, 2)):
+                a, b = sorted((order[x], order[y]))
+                choice = rng.choice(("a", "b", "tie"))
+                db.add(PairwiseAnswer(activity_id=activity.id, participant_id=p.id, item_a=a, item_b=b, choice=choice))
 
 
 def build(db: Session, users, n: int = 12, seed: int = 1, title: str = "Taller de Cusco") -> ExportWorld:
@@ -113,6 +118,9 @@ def build(db: Session, users, n: int = 12, seed: int = 1, title: str = "Taller d
     for activity in agenda:
         answer(db, activity, people, rng)
     for activity in agenda_of(db, other):
+        if activity.kind == "ranking":  # the second workshop compares lines two by two
+            activity.settings = {**activity.settings, "mode": "pairwise"}
+            db.add(activity)
         answer(db, activity, others, rng)
     for activity in agenda_of(db, foreign):
         answer(db, activity, strangers, rng)
