@@ -140,3 +140,11 @@ def test_every_export_is_logged(client_a, db, world):
         ("chain", world.chain.id, "csv", "a@example.org"),
     ]
     assert all(len(e.sha256) == 64 for e in log)
+
+
+def test_admins_see_the_export_log(client_a, client_admin, world):
+    client_a.get(f"/workshops/{world.workshop.id}/export/xlsx")
+    page = client_admin.get("/admin/exports")
+    assert page.status_code == 200
+    assert "a@example.org" in page.text and world.workshop.title in page.text and "xlsx" in page.text
+    assert client_a.get("/admin/exports").status_code == 403
