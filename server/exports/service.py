@@ -119,7 +119,30 @@ def writer_for(product: str) -> Callable:
 
 
 def build(session: Session, state, scope: Scope, product_key: str) -> Built:
-    """The export written to a temporary file (the caller streams it, then ``discard``s it)."""
+    """The export written to a temporary file by the export worker process (``worker.py``;
+    the caller streams it, then
+    ``discard``s it."""
+    from server.exports import pdf, worker
+
+    if product_key == "pdf" and not pdf.available():
+        raise pdf.PdfUnavailable()
+    job = worker.Job(
+        settings=state.settings,
+        secret=state.secret,
+        registry=state.registry,
+        product=product_key,
+        whole_chain=scope.whole_chain,
+        subject_id=scope.subject_id,
+        user_id=scope.user.id,
+        locale=scope.locale,
+        names=scope.names,
+        made_at=scope.made_at,
+    )
+    return worker.submit(job)
+
+
+def build_here(session: Session, state, scope: Scope, product_key: str) -> Built:
+    """The export written to a temporary file, in this process."""
     product = PRODUCTS[product_key]
     folder = Path(tempfile.mkdtemp(prefix="minka-export-"))
     try:

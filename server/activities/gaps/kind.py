@@ -8,9 +8,10 @@ A rating has one entry point, ``batch.Rating``: the websocket submits one per me
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlmodel import Session
 
 from server.activities.gaps import export, service
@@ -157,7 +158,7 @@ class GapRating(ActivityType):
                 GapAnswer.gap_id,
                 GapAnswer.question,
                 GapAnswer.value,
-                GapAnswer.segments,
+                cast(GapAnswer.segments, String),  # as text: decoded only when not empty
                 GapAnswer.seq,
                 GapAnswer.updated_at,
             )
@@ -165,7 +166,8 @@ class GapRating(ActivityType):
             .order_by(GapAnswer.participant_id, GapAnswer.gap_id, GapAnswer.question)
         )
         for p, g, q, v, segs, s, at in session.execute(answers.execution_options(yield_per=5000)):
-            yield dict(zip(ROW_COLUMNS, (p, g, q, v, list(segs or []), s, at), strict=True))
+            chosen = json.loads(segs) if segs and segs != "[]" else []
+            yield dict(zip(ROW_COLUMNS, (p, g, q, v, chosen, s, at), strict=True))
         dots = (
             select(DotVote.participant_id, DotVote.gap_id, DotVote.dots, DotVote.seq, DotVote.updated_at)
             .where(DotVote.activity_id == activity_id)
