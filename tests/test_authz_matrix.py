@@ -92,6 +92,10 @@ ROUTES = {
     # Issue 14: exports of a workshop and of a chain need the chain; the log is for admins.
     **{f"{scope}_export_{product}": CHAIN for scope in ("workshop", "chain") for product in PRODUCTS},
     "admin_export_log": ADMIN,
+    "api_chains": ANY_FACILITATOR,
+    "api_chain": CHAIN,
+    "api_workshop": CHAIN,
+    "api_openapi": PUBLIC,  # the description of the API, no data
     "library_import_form": CHAIN,
     "library_import_preview": CHAIN,
     "library_import_confirm": CHAIN,
