@@ -33,10 +33,57 @@ def _plain(value):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    return value
+    return value  # Lazy stays lazy: its rows are made plain as they are read
+
+
+class Lazy:
+    """A list written as it is read (a million answers are never all in memory)."""
+
+    def __init__(self, items):
+        self.items = items  # a callable returning an iterable
+
+    def __iter__(self):
+        return iter(self.items())
 
 
 def document(session: Session, scope: Scope, registry) -> dict:
+    """The whole document as plain data (in memory: for tests and small exports)."""
+    return _materialized(lazy_document(session, scope, registry))
+
+
+def _materialized(value):
+    if isinstance(value, Lazy):
+        return [_materialized(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _materialized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_materialized(v) for v in value]
+    return value
+
+
+def canonical_chunks(value):
+    """``value`` as canonical JSON text, piece by piece: keys sorted, no spaces, UTF-8 as
+    is; the same text as ``json.dumps(value, ensure_ascii=False, sort_keys=True,
+    separators=(",", ":"))`` of the materialized document."""
+    if isinstance(value, dict):
+        yield "{"
+        for i, key in enumerate(sorted(value)):
+            yield ("," if i else "") + json.dumps(key, ensure_ascii=False) + ":"
+            yield from canonical_chunks(value[key])
+        yield "}"
+    elif isinstance(value, Lazy | list):
+        yield "["
+        for i, item in enumerate(value):
+            if i:
+                yield ","
+            yield from canonical_chunks(item)
+        yield "]"
+    else:
+        yield json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def lazy_document(session: Session, scope: Scope, registry) -> dict:
+    """The document, its answers read when written (``Lazy``)."""
     chain = scope.chain
     groups = {g.id: g for g in session.exec(select(StakeholderGroup))}
     areas = {a.id: a for a in session.exec(select(WorkArea))}
@@ -69,7 +116,9 @@ def document(session: Session, scope: Scope, registry) -> dict:
                     "closed_at": a.closed_at,
                     "revealed": a.revealed,
                     "items": list(items),
-                    "answers": list(kind.iter_raw_rows(session, a.id)) if kind else [],
+                    "answers": Lazy(
+                        lambda kind=kind, a=a: (_plain(r) for r in kind.iter_raw_rows(session, a.id)) if kind else ()
+                    ),
                 }
             )
         workshops.append(
@@ -161,5 +210,7 @@ def _library_of(kind: str) -> str:
 
 
 def write_json(session: Session, state, scope: Scope, path: Path) -> None:
+    """The document in canonical form (keys sorted, compact), streamed to ``path``."""
     with path.open("w", encoding="utf-8") as out:
-        json.dump(document(session, scope, state.registry), out, ensure_ascii=False, indent=1)
+        for chunk in canonical_chunks(lazy_document(session, scope, state.registry)):
+            out.write(chunk)

@@ -3,6 +3,9 @@ the attendance summary, names only when asked for, signatures and the data's has
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
 import subprocess
 
@@ -43,9 +46,14 @@ def test_the_acta_holds_the_ranking_headline_and_its_method(client_a, world, tmp
     assert "Asistencia" in text and "Sector público" in text
     assert "Firmas" in text
     assert response.headers["x-export-sha256"]
-    digest = next(line for line in text.splitlines() if len(line.strip()) == 64).strip()
+    digest = re.search(r"\b[0-9a-f]{64}\b", text).group(0)
     again = _text(client_a.get(f"/workshops/{world.workshop.id}/export/pdf").content, tmp_path)
     assert digest in again  # the same data, the same hash
+    # ... which is the full-data JSON's, computed as docs/exports.md says
+    data = client_a.get(f"/workshops/{world.workshop.id}/export/json").json()
+    data.pop("exported_at"), data.pop("exported_by")
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(canonical.encode()).hexdigest() == digest
     assert "Persona 1" not in text  # names only when asked for
     named = _text(client_a.get(f"/workshops/{world.workshop.id}/export/pdf?names=1").content, tmp_path)
     assert "Persona 1" in named
