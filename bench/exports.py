@@ -177,6 +177,7 @@ class Sampler:
 
     def __init__(self, pid: int):
         self.pid, self.peak, self.worker_peak, self._stop = pid, 0, 0, threading.Event()
+        self.worker_cpu: dict[int, list[float]] = {}  # worker pid -> [CPU seconds at start, now]
 
     def __enter__(self):
         self.peak = lg.rss_kib(self.pid)
@@ -190,8 +191,15 @@ class Sampler:
             for child in children(self.pid):
                 try:
                     self.worker_peak = max(self.worker_peak, lg.rss_kib(child))
+                    self.worker_cpu.setdefault(child, [lg.cpu_seconds(child)] * 2)[1] = lg.cpu_seconds(child)
                 except OSError:
                     pass
+
+    @property
+    def worker_cpu_seconds(self) -> float:
+        """CPU time the export worker spent during the export (what it costs, whatever
+        else the machine runs)."""
+        return sum(end - start for start, end in self.worker_cpu.values())
 
     def __exit__(self, *_):
         self._stop.set()
@@ -244,12 +252,18 @@ async def run(args, room, port: int, pid: int, chain_id: int, demo_workshop: int
         async def work():
             with Sampler(pid) as memory:
                 seconds, size, status = await asyncio.to_thread(facilitator.download, path)
-            lg.log(f"{path}: {status}, {size / 2**20:.1f} MB in {seconds:.1f} s, peak RSS {memory.peak / 1024:.0f} MB")
+            lg.log(
+                f"{path}: {status}, {size / 2**20:.1f} MB in {seconds:.1f} s, peak RSS: server "
+                f"{memory.peak / 1024:.0f} MB, export worker {memory.worker_peak / 1024:.0f} MB; "
+                f"worker CPU {memory.worker_cpu_seconds:.1f} s"
+            )
             return {
                 "seconds": round(seconds, 2),
                 "mb": round(size / 2**20, 1),
                 "status": status,
-                "peak_rss_mb": round(memory.peak / 1024),
+                "server_peak_rss_mb": round(memory.peak / 1024),
+                "worker_peak_rss_mb": round(memory.worker_peak / 1024),
+                "worker_cpu_seconds": round(memory.worker_cpu_seconds, 1),
             }
 
         return work

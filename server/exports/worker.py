@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+NICENESS = 10
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _child_state: dict = {}
@@ -41,8 +42,14 @@ class Job:
     made_at: dt.datetime
 
 
-def _watch_parent(parent: int) -> None:
-    """In the worker: end with the server (a server killed outright leaves no worker behind)."""
+def _start_worker(parent: int) -> None:
+    """In the worker: a lower CPU priority than the server's (on a busy machine the event
+    loop and the single writer go first, the export takes what is left), and an end with the
+    server (a server killed outright leaves no worker behind)."""
+    try:
+        os.nice(NICENESS)
+    except OSError:  # not allowed here: the export still runs, at the server's priority
+        pass
 
     def watch():
         while True:
@@ -60,7 +67,7 @@ def _executor() -> ProcessPoolExecutor:
             _pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_watch_parent,
+                initializer=_start_worker,
                 initargs=(os.getpid(),),
             )
         return _pool

@@ -77,7 +77,7 @@ def _write_table(book, table: ExportTable, formats, progress) -> None:
             part += 1
             sheet, row_number = _sheet(book, table, part, formats), 1
         for i, value in enumerate(row):
-            if value is None:
+            if value is None or value == "":  # an empty cell is no cell (a million rows: time)
                 continue
             if isinstance(value, str):
                 sheet.write_string(row_number, i, neutral(value))
