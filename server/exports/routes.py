@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from server.auth.deps import AdminUser, CurrentUser
 from server.db import DbSession
-from server.errors import Invalid
+from server.errors import Invalid, RateLimited
 from server.exports import library_import as items_import
 from server.exports import service
 from server.exports.pdf import PdfUnavailable
@@ -29,8 +29,19 @@ from server.web import Id, Posted, redirect, render
 router = APIRouter()
 
 
+# Exports per facilitator and minute: each is seconds of a worker's time (one at a time).
+EXPORTS_PER_MINUTE = 20
+
+
+def _limit(request: Request, user, what: str, limit: int) -> None:
+    wait = request.app.state.ratelimiter.hit(f"{what}:user:{user.id}", limit)
+    if wait:
+        raise RateLimited(wait)
+
+
 def _download(request: Request, session, scope, product: str) -> Response:
     state = request.app.state
+    _limit(request, scope.user, "export", EXPORTS_PER_MINUTE)
     try:
         built = service.build(session, state, scope, product)
     except PdfUnavailable:
@@ -110,6 +121,7 @@ def library_import_preview(
     """The file's rows checked, one error per bad row; nothing is written here."""
     chain = access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
+    _limit(request, user, "library-import", EXPORTS_PER_MINUTE)
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile):

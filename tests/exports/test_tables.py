@@ -148,3 +148,12 @@ def test_admins_see_the_export_log(client_a, client_admin, world):
     assert page.status_code == 200
     assert "a@example.org" in page.text and world.workshop.title in page.text and "xlsx" in page.text
     assert client_a.get("/admin/exports").status_code == 403
+
+
+def test_exports_are_rate_limited_per_facilitator(client_a, client_admin, world, monkeypatch):
+    from server.exports import routes
+
+    monkeypatch.setattr(routes, "EXPORTS_PER_MINUTE", 2)
+    url = f"/workshops/{world.workshop.id}/export/json"
+    assert [client_a.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    assert client_admin.get(url).status_code == 200  # another facilitator is not held back
