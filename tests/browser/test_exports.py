@@ -21,7 +21,7 @@ def _download_each(page: Page) -> None:
     for product, magic in PRODUCTS.items():
         link = section.locator(f'a[data-export="{product}"]')
         link.scroll_into_view_if_needed()
-        with page.expect_download() as info:
+        with page.expect_download(timeout=90_000) as info:  # the first export starts the worker process
             link.click()
         download = info.value
         assert download.suggested_filename.endswith(SUFFIXES[product]), download.suggested_filename
