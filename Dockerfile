@@ -20,6 +20,12 @@ RUN groupadd --system minka \
 # The code stays owned by root: the app user can read it but not change it.
 # The app finds templates/, static/ and migrations/ next to server/, hence the
 # editable install.
+# Pango (and its fonts) for WeasyPrint's PDF reports (exports); without it every other
+# export works and the PDF link says why it cannot.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY . /app
 # The versions are the pinned set the tests ran with (requirements.lock, see scripts/lock).

@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
+    from server.exports.api import router as api_router
+    from server.exports.routes import router as exports_router
     from server.results.chain_routes import router as chain_results_router
     from server.results.routes import router as results_router
     from server.valuechains.routes import router as valuechains_router
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         results_router,
         chain_results_router,
+        exports_router,
+        api_router,
     )
     for router in routers:
         app.include_router(router, dependencies=protected)

@@ -12,6 +12,7 @@ import ipaddress
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -270,3 +271,38 @@ def user_passwd(
     except Invalid as exc:
         raise fail_invalid(exc) from None
     typer.echo(f"Password changed for {user.email}.")
+
+
+# Imports -----------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_export(
+    file: Annotated[Path, typer.Argument(help="A full-data JSON export (from a workshop's or chain's page).")],
+    owner: Annotated[str, typer.Option(help="E-mail of the account that will own the imported chain.")],
+) -> None:
+    """Import a workshop or chain exported as full data (JSON) from another installation,
+    as a new value chain. All or nothing."""
+    import json
+
+    from server.app import make_registry
+    from server.auth.service import normalize_email
+    from server.exports.importer import MAX_BYTES, do_import
+    from server.models import User
+
+    if not file.is_file() or file.stat().st_size > MAX_BYTES:
+        raise fail(f"{file}: not a file, or larger than {MAX_BYTES // 2**20} MB.")
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"{file}: not JSON ({exc}).") from None
+    try:
+        with writing(Settings()) as session:
+            user = session.exec(select(User).where(User.email == normalize_email(owner))).first()
+            if user is None:
+                raise fail(f"No account has the e-mail {owner}.")
+            chain = do_import(session, user, doc, make_registry())
+            name, chain_id = chain.name, chain.id
+    except Invalid as exc:
+        raise fail_invalid(exc) from None
+    typer.echo(f"Imported value chain {name!r} (id {chain_id}), owned by {owner}.")

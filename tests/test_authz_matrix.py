@@ -23,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.app import create_app
 from server.config import Settings
+from server.exports.service import PRODUCTS
 from tests import route_world
 from tests.route_world import ROLES, client_for, fill, open_activity, route_values
 from tests.workshops.test_ws import Reader, send
@@ -97,6 +98,16 @@ ROUTES = {
     "chain_item_history": CHAIN,
     "api_chain_item_history": CHAIN,
     "region_results": ANY_FACILITATOR,  # only the chains each one may see
+    # Issue 14: exports of a workshop and of a chain need the chain; the log is for admins.
+    **{f"{scope}_export_{product}": CHAIN for scope in ("workshop", "chain") for product in PRODUCTS},
+    "admin_export_log": ADMIN,
+    "api_chains": ANY_FACILITATOR,
+    "api_chain": CHAIN,
+    "api_workshop": CHAIN,
+    "api_openapi": PUBLIC,  # the description of the API, no data
+    "library_import_form": CHAIN,
+    "library_import_preview": CHAIN,
+    "library_import_confirm": CHAIN,
     # Joining is public by design: the code is the secret (and rate-limited).
     "join_code": PUBLIC,
     "join": PUBLIC,

@@ -34,6 +34,7 @@ def env(tmp_path, monkeypatch):
         ["user"],
         ["user", "create"],
         ["user", "passwd"],
+        ["import"],
     ],
 )
 def test_every_command_has_help(args):

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from tests import factories
 from tests.conftest import csrf_token
 
-PUBLIC = {"home", "login_form", "login", "logout", "set_language", "healthz"}
+PUBLIC = {"home", "login_form", "login", "logout", "set_language", "healthz", "api_openapi"}
 # A participant's token (cookie), not a login, opens these: see test_participant_routes.py.
 PARTICIPANT = {
     "join_code",
@@ -33,7 +33,15 @@ PARTICIPANT = {
 }
 # Any logged-in facilitator may use these: they touch only their own account or new chains.
 # (The region view shows each facilitator only the chains they may see: tests/results.)
-ANY_FACILITATOR = {"password_form", "password_change", "chain_list", "chain_new", "chain_create", "region_results"}
+ANY_FACILITATOR = {
+    "password_form",
+    "password_change",
+    "chain_list",
+    "chain_new",
+    "chain_create",
+    "region_results",
+    "api_chains",
+}
 ALLOWED = (200, 204, 303, 422)
 ADMIN_ONLY_PREFIX = "/admin"
 SAFE = {"GET", "HEAD"}

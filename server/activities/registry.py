@@ -14,12 +14,13 @@ This module holds no kind and imports none: it is the host's only door to the ki
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from server.activities.acks import ack_json
 from server.activities.settings import ActivityKind
+from server.activities.tables import DATETIME, INTEGER, STRING, Column, ExportContext, ExportTable, flatten, plain_value
 
 # A database session (sqlmodel's), as the kinds get it: the registry itself touches no
 # database and imports none (import-linter checks it).
@@ -80,6 +81,11 @@ class ActivityType(ABC):
     phone_css: ClassVar[bool] = False
     #: The console's own controls of this kind: ``POST .../live/activities/{id}/kind/<control>``.
     controls: ClassVar[tuple[str, ...]] = ()
+
+    def __reduce__(self):
+        """Pickled (the registry goes to the export worker) as its class alone: a kind's
+        in-memory helpers (the roadmap's presence) belong to the process that made them."""
+        return (type(self), ())
 
     # Settings ------------------------------------------------------------------------
 
@@ -220,6 +226,83 @@ class ActivityType(ABC):
         JSON data (rendered by ``template("chain_history")``); None: not an item of this
         kind in this chain."""
         return None
+
+    # Exports -------------------------------------------------------------------------
+
+    #: The kind's ``ROW_COLUMNS``: the columns of its raw answers in the exports.
+    row_columns: ClassVar[tuple[str, ...]] = ()
+
+    def iter_raw_rows(self, session: Session, activity_id: int) -> Iterable[dict]:
+        """The stored answers one at a time (``raw_rows``' rows); a kind that may store
+        many answers streams them from the database instead of building a list."""
+        return iter(self.raw_rows(session, activity_id))
+
+    def export_tables(self, ctx: ExportContext) -> list[ExportTable]:
+        """The tables of one activity in the exports (XLSX sheets, CSV files, open-data
+        resources): by default its results as shown (``results``, one row per figure) and
+        its raw answers (``raw_rows``, participants as pseudonyms). A kind overrides it
+        to lay its results out as a reader expects, and may add tables (``key``s shared
+        across activities make one table, e.g. every ranking's "action_lines")."""
+        _ = ctx.gettext
+        results = ExportTable(
+            key=f"activity_{ctx.activity_id}",
+            title=ctx.label,
+            description=_("Results of %(activity)s, one row per figure.", activity=ctx.label),
+            columns=(
+                Column("figure", STRING, _("Where the figure sits in the results (JSON path).")),
+                Column("value", STRING, _("The figure; empty when it rests on too few answers.")),
+            ),
+            rows=lambda: ((path, None if value is None else str(value)) for path, value in flatten(ctx.results)),
+            open_data=True,
+        )
+        return [results, self.raw_table(ctx)]
+
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        """Store ``raw_rows``' rows of an activity exported from another installation
+        (the full-fidelity JSON). ``ids`` maps that installation's ids to this one's:
+        ``ids["participant"]``, ``ids["gap"]``, ``ids["action_line"]``, ``ids["segment"]``
+        (old id -> new id). A kind that cannot import its answers refuses the import."""
+        raise ValueError(f"answers of {self.key} cannot be imported")
+
+    def raw_table(self, ctx: ExportContext) -> ExportTable:
+        """The raw answers of this activity: one row per stored answer (shared by every
+        activity of the kind), the participant as a pseudonymous id."""
+        _ = ctx.gettext
+        names = [c for c in self.row_columns if c != "participant_id"]
+
+        def kind_of(name: str) -> str:
+            if name == "updated_at":
+                return DATETIME
+            return INTEGER if name.endswith("_id") or name == "seq" else STRING
+
+        columns = (
+            Column("workshop_id", INTEGER, _("The workshop.")),
+            Column("activity_id", INTEGER, _("The activity of the workshop's agenda.")),
+            Column("participant", STRING, _("The participant, as a pseudonymous id (the same in every table).")),
+            *(
+                Column(n, kind_of(n), _("Stored answer field %(name)s (see docs/architecture.md).", name=n))
+                for n in names
+            ),
+        )
+
+        def rows():
+            for row in ctx.raw_rows():
+                yield (
+                    ctx.workshop_id,
+                    ctx.activity_id,
+                    ctx.pseudonym(row["participant_id"]),
+                    *(plain_value(row.get(n)) for n in names),
+                )
+
+        return ExportTable(
+            key=f"raw_{self.key}",
+            title=_("Raw answers – %(kind)s", kind=_(self.spec.label))[:31],
+            description=_(
+                "One row per stored answer of the activities of this kind (%(kind)s).", kind=_(self.spec.label)
+            ),
+            columns=columns,
+            rows=rows,
+        )
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from server.models.answers import DotVote, GapAnswer, PairwiseAnswer, RankingBallot, Receipt
 from server.models.base import NAME_MAX, TEXT_MAX, utcnow
 from server.models.chain_summary import ChainGapCell, ChainRankCell, ChainStamp
+from server.models.export import ExportLog
 from server.models.roadmap import (
     FundingSource,
     RoadmapActivityItem,
@@ -46,6 +47,7 @@ __all__ = [
     "ChainRankCell",
     "ChainStamp",
     "DotVote",
+    "ExportLog",
     "FundingSource",
     "Gap",
     "GapAnswer",

@@ -62,3 +62,15 @@ def test_templates_of_a_kind_are_in_its_folder(app):
     for kind in app.state.registry:
         for audience in ("phone", "screen", "console", "results"):
             assert env.get_template(kind.template(audience)).name == f"activities/{kind.key}/_{audience}.html"
+
+
+def test_the_registry_pickles_for_the_export_worker():
+    """The export worker gets the app's registry pickled; a kind's in-process helpers
+    (the roadmap's presence, with its lock) stay behind and the worker gets fresh kinds."""
+    import pickle
+
+    from server.app import make_registry
+
+    registry = make_registry()
+    copy = pickle.loads(pickle.dumps(registry))
+    assert [k.key for k in copy] == [k.key for k in registry]

@@ -8,13 +8,14 @@ A rating has one entry point, ``batch.Rating``: the websocket submits one per me
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlmodel import Session
 
 from server.activities.gaps import chain as gap_chain
-from server.activities.gaps import chain_store, service
+from server.activities.gaps import chain_store, export, service
 from server.activities.gaps import tally as gap_tally
 from server.activities.gaps.batch import Card, Rating
 from server.activities.gaps.spec import GAP_RATING, asked
@@ -54,6 +55,7 @@ class GapRating(ActivityType):
     spec = GAP_RATING
     messages = ("answer", "dots")
     form_actions = ("answer", "dots")
+    row_columns = ROW_COLUMNS
 
     def write(self, m, tallies, participant_id: int):
         if m.t == "answer":
@@ -164,3 +166,38 @@ class GapRating(ActivityType):
         ]
         rows += [dict(zip(ROW_COLUMNS, (p, g, "dots", n, [], s, at), strict=True)) for p, g, n, s, at in dots]
         return sorted(rows, key=lambda r: (r["participant_id"], r["gap_id"], r["question"]))
+
+    def iter_raw_rows(self, session: Session, activity_id: int):
+        """``raw_rows`` streamed from the database, a few thousand rows at a time (an export
+        of a million answers never holds them all), in the same order."""
+        answers = (
+            select(
+                GapAnswer.participant_id,
+                GapAnswer.gap_id,
+                GapAnswer.question,
+                GapAnswer.value,
+                cast(GapAnswer.segments, String),  # as text: decoded only when not empty
+                GapAnswer.seq,
+                GapAnswer.updated_at,
+            )
+            .where(GapAnswer.activity_id == activity_id)
+            .order_by(GapAnswer.participant_id, GapAnswer.gap_id, GapAnswer.question)
+        )
+        for p, g, q, v, segs, s, at in session.execute(answers.execution_options(yield_per=5000)):
+            chosen = json.loads(segs) if segs and segs != "[]" else []
+            yield dict(zip(ROW_COLUMNS, (p, g, q, v, chosen, s, at), strict=True))
+        dots = (
+            select(DotVote.participant_id, DotVote.gap_id, DotVote.dots, DotVote.seq, DotVote.updated_at)
+            .where(DotVote.activity_id == activity_id)
+            .order_by(DotVote.participant_id, DotVote.gap_id)
+        )
+        for p, g, n, s, at in session.execute(dots.execution_options(yield_per=5000)):
+            yield dict(zip(ROW_COLUMNS, (p, g, "dots", n, [], s, at), strict=True))
+
+    def export_tables(self, ctx) -> list:
+        """Its results as the results page shows them (one row per gap and group) and its
+        raw answers (``export.py``)."""
+        return [export.results_table(ctx), self.raw_table(ctx)]
+
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        export.import_rows(session, activity_id, rows, ids)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.chain_rules import common_ground as rules_common_ground
-from server.activities.ranking import chain_store, service
+from server.activities.ranking import chain_store, export, service
 from server.activities.ranking.chain import TOP
 from server.activities.ranking.explain import METHODS
 from server.activities.ranking.spec import RANKING
@@ -79,6 +79,7 @@ class Ranking(ActivityType):
     spec = RANKING
     messages = ("rank", "pair")
     form_actions = ("rank", "pair")
+    row_columns = ROW_COLUMNS
     headlines = tuple(METHODS)
 
     def write(self, m, tallies, participant_id: int):
@@ -225,3 +226,11 @@ class Ranking(ActivityType):
         ]
         rows += [dict(zip(ROW_COLUMNS, (p, "pair", None, a, b, c, s, at), strict=True)) for p, a, b, c, s, at in pairs]
         return rows
+
+    def export_tables(self, ctx) -> list:
+        """Its results as shown, the shared "Action lines" table (every method side by
+        side) and its raw answers (``export.py``)."""
+        return [export.results_table(ctx), export.action_lines_table(ctx), self.raw_table(ctx)]
+
+    def import_rows(self, session: Session, activity_id: int, rows: list[dict], ids: dict) -> None:
+        export.import_rows(session, activity_id, rows, ids)

