@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
     from server.results.routes import router as results_router
+    from server.valuechains.roadmap_routes import router as roadmap_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import form_routes
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         auth_router,
         valuechains_router,
+        roadmap_router,
         workshops_router,
         console_router,
         participant_router,
