@@ -103,7 +103,10 @@ def _roadmap(db, users, chain) -> dict:
     from server.activities.roadmap import social
     from server.activities.roadmap.actors import as_facilitator
     from server.activities.roadmap.items import create_item
+    from server.defaults import ensure_reference_lists
+    from server.models import FundingSource, RoadmapPhase
 
+    ensure_reference_lists(db)  # the roadmap's phases and funding sources (the other lists are there)
     actor = as_facilitator(db, users.a, chain.id)
     item = create_item(db, actor, {"title": "Centro de acopio"}).item_id
     restorable = roadmap.edit_field(db, actor, item, "title", 0, "Centro de acopio y secado").revision_id
@@ -121,6 +124,8 @@ def _roadmap(db, users, chain) -> dict:
         "comment_id": comment,
         "commitment_id": commitment,
         "target": "gap",
+        "phase_id": db.exec(select(RoadmapPhase)).first().id,
+        "source_id": db.exec(select(FundingSource)).first().id,
     }
 
 

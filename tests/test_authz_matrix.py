@@ -129,6 +129,16 @@ ROUTES = {
     "admin_work_area_edit": ADMIN,
     "admin_work_area_update": ADMIN,
     "admin_work_area_action": ADMIN,
+    "admin_phases": ADMIN,
+    "admin_phase_add": ADMIN,
+    "admin_phase_edit": ADMIN,
+    "admin_phase_update": ADMIN,
+    "admin_phase_action": ADMIN,
+    "admin_funding_sources": ADMIN,
+    "admin_funding_source_add": ADMIN,
+    "admin_funding_source_edit": ADMIN,
+    "admin_funding_source_update": ADMIN,
+    "admin_funding_source_action": ADMIN,
 }
 
 # Websockets: accepted, or closed with this code before anything is sent.

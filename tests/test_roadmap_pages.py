@@ -115,7 +115,12 @@ def test_a_facilitator_creates_an_item_new_and_from_an_action_line(client_a, db,
     again = client_a.post(_url(chain, tail="/new"), data=data, follow_redirects=False)  # sent twice: one item
     assert again.status_code == 303 and again.headers["location"] == response.headers["location"]
     item = db.exec(select(RoadmapItem).where(RoadmapItem.title == "Escuela de catadores")).scalars().one()
-    assert (item.horizon, str(item.budget_amount), item.budget_currency, item.pilot) == ("medium", "2500.50", "USD", True)
+    assert (item.horizon, str(item.budget_amount), item.budget_currency, item.pilot) == (
+        "medium",
+        "2500.50",
+        "USD",
+        True,
+    )
     line = db.exec(select(ActionLine).where(ActionLine.value_chain_id == chain.id)).scalars().first()
     made = client_a.post(
         _url(chain, tail="/new"), data={"csrf_token": client_a.csrf, "line": str(line.id)}, follow_redirects=False
@@ -204,7 +209,9 @@ def test_history_names_who_when_which_field_and_restore_is_a_new_revision(app, c
     # A revision of another item, through this item's address: not found.
     other = _make(app, users.a, chain.id, title="Otro")
     foreign = db.exec(select(RoadmapRevision.id).where(RoadmapRevision.item_id == other)).scalars().first()
-    assert client_a.post(_url(chain, item, f"/restore/{foreign}"), data={"csrf_token": client_a.csrf}).status_code == 404
+    assert (
+        client_a.post(_url(chain, item, f"/restore/{foreign}"), data={"csrf_token": client_a.csrf}).status_code == 404
+    )
 
 
 def test_rows_are_added_edited_removed_and_a_stale_row_edit_is_a_conflict(app, client_a, users, chain):
@@ -218,7 +225,10 @@ def test_rows_are_added_edited_removed_and_a_stale_row_edit_is_a_conflict(app, c
     row = _view(app, item).rows["milestone"][0]
     edit = _url(chain, item, f"/rows/milestone/{row.id}")
     ok = client_a.post(edit, data={"csrf_token": client_a.csrf, "base": "1", "text": "Local propio", "date": ""})
-    assert ok.status_code == 200 and _view(app, item).rows["milestone"][0].value == {"text": "Local propio", "date": None}
+    assert ok.status_code == 200 and _view(app, item).rows["milestone"][0].value == {
+        "text": "Local propio",
+        "date": None,
+    }
     stale = client_a.post(edit, data={"csrf_token": client_a.csrf, "base": "1", "text": "Otro", "date": ""})
     assert stale.status_code == 409
     assert soup(stale).find(id="yours-text")["value"] == "Otro"
