@@ -197,7 +197,9 @@ class Cell:
 def by_horizon(views: list[reading.ItemView], phase_keys: list[str]) -> list[list[Cell]]:
     """The items in a grid: a row per horizon (then "no horizon"), a column per phase
     (then "no phase"), each cell in the roadmap's order. Rows and columns left empty by
-    every item are dropped, except the three horizons."""
+    every item are dropped, except the three horizons (no items: no grid)."""
+    if not views:
+        return []
     columns = [*phase_keys, None]
     rows = [*HORIZONS, None]
     grid = [[Cell(h, p, []) for p in columns] for h in rows]

@@ -16,8 +16,6 @@ when it was shown, so a form sent twice changes things once.
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -25,23 +23,12 @@ from server.activities.roadmap import items as roadmap_items
 from server.activities.roadmap import reading, social
 from server.activities.roadmap import service as roadmap
 from server.activities.roadmap.actors import as_facilitator
-from server.activities.roadmap.fields import (
-    FIELD_LABELS,
-    HORIZON_LABELS,
-    HORIZONS,
-    ITEM_FIELDS,
-    ROLE_LABELS,
-    ROLES,
-    ROW_KINDS,
-    STATUS_LABELS,
-    STATUSES,
-)
 from server.activities.roadmap.outcomes import Conflict
 from server.auth.deps import CurrentUser
 from server.db import DbSession
 from server.errors import Invalid, NotFound
-from server.i18n import N_, Message
 from server.valuechains import roadmap_pages as pages
+from server.valuechains import roadmap_views as rv
 from server.valuechains import service as chains
 from server.web import Id, Posted, fields, redirect, render
 
@@ -50,52 +37,13 @@ router = APIRouter(prefix="/chains/{chain_id}/roadmap")
 LINK_TARGETS = ("action_line", "gap")
 
 
-def new_key() -> str:
-    """The idempotency key of a form, made when the form is shown."""
-    return secrets.token_urlsafe(16)
-
-
-def _common(request: Request, session, chain) -> dict:
-    """What every roadmap template needs: the vocabulary and ``show(name, value)``."""
-    t = request.state.translator
-    phase_list = pages.phases(session)
-    names = pages.phase_names(phase_list, t.locale)
-    return {
-        "chain": chain,
-        "phases": phase_list,
-        "phase_name": names,
-        "show": lambda name, value: pages.display(t, name, value, names),
-        "label": lambda name: pages.field_label(t, name),
-        "horizons": [(h, t.gettext(HORIZON_LABELS[h])) for h in HORIZONS],
-        "statuses": [(s, t.gettext(STATUS_LABELS[s])) for s in STATUSES],
-        "roles": [(r, t.gettext(ROLE_LABELS[r])) for r in ROLES],
-        "item_fields": ITEM_FIELDS,
-        "row_kinds": ROW_KINDS,
-        "field_labels": FIELD_LABELS,
-        "new_key": new_key,
-        "when": lambda iso: pages.when_text(iso, t.locale),
-    }
-
-
-def _under(key: str, exc: Invalid) -> dict:
-    """A form's error shown beside that form (``key``) on a page of several forms."""
-    return {key: next(iter(exc.errors.values()))}
-
-
-def _item_url(request: Request, chain_id: int, item_id: int, anchor: str = "", **query) -> str:
-    url = request.url_for("roadmap_item", chain_id=chain_id, rm_item_id=item_id)
-    if query:
-        url = url.include_query_params(**query)
-    return str(url) + (f"#{anchor}" if anchor else "")
-
-
 # The roadmap page ------------------------------------------------------------------------
 
 
 @router.get("", name="roadmap")
 def roadmap_page(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
-    ctx = _common(request, session, chain)
+    ctx = rv.common(request, session, chain)
     views = reading.item_views(session, reading.chain_items(session, chain.id))
     filters = pages.clean_filters(request.query_params, [p.key for p in ctx["phases"]])
     shown = [v for v in views if filters.matches(v)]
@@ -112,24 +60,12 @@ def roadmap_page(request: Request, session: DbSession, user: CurrentUser, chain_
     return render(request, "roadmap/page.html", ctx)
 
 
-def _new_form(request, session, chain, *, form=None, errors=None, status_code=200) -> Response:
-    ctx = _common(request, session, chain)
-    lines = pages.library_of(session, chain.id).lines
-    ctx.update(
-        lines=[line for line in lines.values() if not line.archived],
-        funding_sources=pages.funding_sources(session),
-        form=form or {"status": "proposed", "progress": "0", "key": new_key()},
-        errors=errors or {},
-    )
-    return render(request, "roadmap/new_item.html", ctx, status_code=status_code)
-
-
 @router.get("/new", name="roadmap_item_new")
 def roadmap_item_new(request: Request, session: DbSession, user: CurrentUser, chain_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     line = request.query_params.get("line", "")
-    return _new_form(
-        request, session, chain, form={"status": "proposed", "progress": "0", "line": line, "key": new_key()}
+    return rv.new_form(
+        request, session, chain, form={"status": "proposed", "progress": "0", "line": line, "key": rv.new_key()}
     )
 
 
@@ -145,55 +81,20 @@ def roadmap_item_create(
             session, actor, pages.new_item_raw(data), action_line_id=data.get("line") or None, key=data.get("key")
         )
     except Invalid as exc:
-        return _new_form(request, session, chain, form={**data, "key": new_key()}, errors=exc.errors, status_code=422)
-    return redirect(request, _item_url(request, chain.id, done.item_id, saved="item"))
+        return rv.new_form(
+            request, session, chain, form={**data, "key": rv.new_key()}, errors=exc.errors, status_code=422
+        )
+    return redirect(request, rv.item_url(request, chain.id, done.item_id, saved="item"))
 
 
 # An item ------------------------------------------------------------------------------------
-
-
-def _item_page(request, session, chain, item, *, errors=None, form=None, status_code=200) -> Response:
-    ctx = _common(request, session, chain)
-    view = reading.item_view(session, item.id, hidden_comments=True)
-    library = pages.library_of(session, chain.id)
-    t = request.state.translator
-    ctx.update(
-        view=view,
-        history_rows=pages.history_rows(t, reading.history(session, item.id), library, ctx["phase_name"]),
-        library=library,
-        workshops=pages.workshops_by_item(session, [item.id])[item.id],
-        saved=request.query_params.get("saved", ""),
-        errors=errors or {},
-        form=form or {},
-    )
-    return render(request, "roadmap/item.html", ctx, status_code=status_code)
 
 
 @router.get("/{rm_item_id}", name="roadmap_item")
 def roadmap_item(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     item = pages.access_item(session, chain.id, rm_item_id)
-    return _item_page(request, session, chain, item)
-
-
-def _field_name(field_name: str) -> str:
-    if field_name not in ITEM_FIELDS:
-        raise NotFound()
-    return field_name
-
-
-def _field_form(request, session, chain, item, name, *, form, base, conflict=None, errors=None, status_code=200):
-    ctx = _common(request, session, chain)
-    ctx.update(
-        view=reading.item_view(session, item.id),
-        name=name,
-        form={**form, "key": new_key()},
-        base=base,
-        conflict=conflict,
-        errors=errors or {},
-        funding_sources=pages.funding_sources(session),
-    )
-    return render(request, "roadmap/field.html", ctx, status_code=status_code)
+    return rv.item_page(request, session, chain, item)
 
 
 @router.get("/{rm_item_id}/fields/{field_name}", name="roadmap_field_edit")
@@ -202,10 +103,10 @@ def roadmap_field_edit(
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     item = pages.access_item(session, chain.id, rm_item_id)
-    name = _field_name(field_name)
+    name = rv.field_name_of(field_name)
     view = reading.item_view(session, item.id)
     form = pages.form_value(name, view.values[name])
-    return _field_form(request, session, chain, item, name, form=form, base=view.versions[name])
+    return rv.field_form(request, session, chain, item, name, form=form, base=view.versions[name])
 
 
 @router.post("/{rm_item_id}/fields/{field_name}", name="roadmap_field_update")
@@ -216,14 +117,14 @@ def roadmap_field_update(
     (the editor's text kept in the form, now from the current version)."""
     chain = chains.access_chain(session, user, chain_id)
     item = pages.access_item(session, chain.id, rm_item_id)
-    name = _field_name(field_name)
+    name = rv.field_name_of(field_name)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     value = pages.field_value(name, data)
     try:
         out = roadmap.edit_field(session, actor, item.id, name, data.get("base"), value, key=data.get("key") or None)
     except Invalid as exc:
-        return _field_form(
+        return rv.field_form(
             request,
             session,
             chain,
@@ -236,19 +137,13 @@ def roadmap_field_update(
         )
     if isinstance(out, Conflict):
         form = {**data, **pages.form_value(name, out.yours)}
-        return _field_form(
+        return rv.field_form(
             request, session, chain, item, name, form=form, base=out.version, conflict=out, status_code=409
         )
-    return redirect(request, _item_url(request, chain.id, item.id, f"field-{name}", saved=name))
+    return redirect(request, rv.item_url(request, chain.id, item.id, f"field-{name}", saved=name))
 
 
 # List rows (partners, milestones, indicators) --------------------------------------------------
-
-
-def _row_kind(row_kind: str) -> str:
-    if row_kind not in ROW_KINDS:
-        raise NotFound()
-    return row_kind
 
 
 @router.post("/{rm_item_id}/rows/{row_kind}", name="roadmap_row_add")
@@ -257,15 +152,15 @@ def roadmap_row_add(
 ) -> Response:
     chain = chains.access_chain(session, user, chain_id)
     item = pages.access_item(session, chain.id, rm_item_id)
-    kind = _row_kind(row_kind)
+    kind = rv.row_kind_of(row_kind)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     try:
         roadmap.add_row(session, actor, item.id, kind, pages.row_value_from(kind, data), key=data.get("key") or None)
     except Invalid as exc:
-        errors = _under(f"add-{kind}", exc)
-        return _item_page(request, session, chain, item, errors=errors, form={f"add-{kind}": data}, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, f"rows-{kind}", saved=kind))
+        errors = rv.under(f"add-{kind}", exc)
+        return rv.item_page(request, session, chain, item, errors=errors, form={f"add-{kind}": data}, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, f"rows-{kind}", saved=kind))
 
 
 @router.post("/{rm_item_id}/rows/{row_kind}/{row_id}", name="roadmap_row_update")
@@ -282,7 +177,7 @@ def roadmap_row_update(
     """Change a row (or remove it: the form's "remove" button) from the version seen."""
     chain = chains.access_chain(session, user, chain_id)
     item = pages.access_item(session, chain.id, rm_item_id)
-    kind = _row_kind(row_kind)
+    kind = rv.row_kind_of(row_kind)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     value = None if data.get("remove") else pages.row_value_from(kind, data)
@@ -291,15 +186,15 @@ def roadmap_row_update(
             session, actor, item.id, kind, row_id, data.get("base"), value, key=data.get("key") or None
         )
     except Invalid as exc:
-        errors = _under(f"{kind}-{row_id}", exc)
-        return _item_page(
+        errors = rv.under(f"{kind}-{row_id}", exc)
+        return rv.item_page(
             request, session, chain, item, errors=errors, form={f"{kind}-{row_id}": data}, status_code=422
         )
     if isinstance(out, Conflict):
-        ctx = _common(request, session, chain)
-        ctx.update(view=reading.item_view(session, item.id), kind=kind, row_id=row_id, conflict=out, key=new_key())
+        ctx = rv.common(request, session, chain)
+        ctx.update(view=reading.item_view(session, item.id), kind=kind, row_id=row_id, conflict=out, key=rv.new_key())
         return render(request, "roadmap/row_conflict.html", ctx, status_code=409)
-    return redirect(request, _item_url(request, chain.id, item.id, f"rows-{kind}", saved=kind))
+    return redirect(request, rv.item_url(request, chain.id, item.id, f"rows-{kind}", saved=kind))
 
 
 # The facilitator's tools -----------------------------------------------------------------
@@ -318,17 +213,10 @@ def roadmap_restore(
     try:
         out = roadmap.restore(session, actor, revision.id, key=data.get("key") or None)
     except Invalid as exc:
-        return _item_page(request, session, chain, item, errors=exc.errors, status_code=422)
+        return rv.item_page(request, session, chain, item, errors=exc.errors, status_code=422)
     if isinstance(out, Conflict):  # the slot moved while this ran: nothing was written
-        return redirect(request, _item_url(request, chain.id, item.id, "history"))
-    return redirect(request, _item_url(request, chain.id, item.id, "history", saved="restored"))
-
-
-def _flag(data: dict, name: str) -> bool:
-    value = data.get(name)
-    if value not in ("1", "0"):
-        raise Invalid({"__all__": Message(N_("Choose one of the options."))})
-    return value == "1"
+        return redirect(request, rv.item_url(request, chain.id, item.id, "history"))
+    return redirect(request, rv.item_url(request, chain.id, item.id, "history", saved="restored"))
 
 
 @router.post("/{rm_item_id}/lock", name="roadmap_lock")
@@ -339,10 +227,10 @@ def roadmap_lock(
     item = pages.access_item(session, chain.id, rm_item_id)
     data = fields(form)
     try:
-        roadmap.set_locked(session, as_facilitator(session, user, chain.id), item.id, _flag(data, "locked"))
+        roadmap.set_locked(session, as_facilitator(session, user, chain.id), item.id, rv.flag(data, "locked"))
     except Invalid as exc:
-        return _item_page(request, session, chain, item, errors=exc.errors, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, saved="lock"))
+        return rv.item_page(request, session, chain, item, errors=exc.errors, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, saved="lock"))
 
 
 @router.post("/{rm_item_id}/comments/{comment_id}/hide", name="roadmap_comment_hide")
@@ -354,12 +242,12 @@ def roadmap_comment_hide(
     item = pages.access_item(session, chain.id, rm_item_id)
     data = fields(form)
     try:
-        hidden = _flag(data, "hidden")
+        hidden = rv.flag(data, "hidden")
         comment = pages.access_comment(session, item, comment_id)
         social.hide_comment(session, as_facilitator(session, user, chain.id), comment.id, hidden)
     except Invalid as exc:
-        return _item_page(request, session, chain, item, errors=exc.errors, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, "comments"))
+        return rv.item_page(request, session, chain, item, errors=exc.errors, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, "comments"))
 
 
 @router.post("/{rm_item_id}/comments", name="roadmap_comment")
@@ -373,9 +261,9 @@ def roadmap_comment(
     try:
         social.comment(session, actor, item.id, data.get("text", ""), key=data.get("key") or None)
     except Invalid as exc:
-        errors = _under("comment", exc)
-        return _item_page(request, session, chain, item, errors=errors, form={"comment": data}, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, "comments"))
+        errors = rv.under("comment", exc)
+        return rv.item_page(request, session, chain, item, errors=errors, form={"comment": data}, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, "comments"))
 
 
 @router.post("/{rm_item_id}/links/{target}", name="roadmap_link")
@@ -390,12 +278,12 @@ def roadmap_link(
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     try:
-        linked = _flag(data, "linked")
+        linked = rv.flag(data, "linked")
         roadmap.set_link(session, actor, item.id, target, data.get("target_id"), linked, key=data.get("key") or None)
     except Invalid as exc:
-        errors = _under(f"link-{target}", exc)
-        return _item_page(request, session, chain, item, errors=errors, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, "links"))
+        errors = rv.under(f"link-{target}", exc)
+        return rv.item_page(request, session, chain, item, errors=errors, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, "links"))
 
 
 @router.post("/{rm_item_id}/commitments", name="roadmap_commit")
@@ -418,9 +306,9 @@ def roadmap_commit(
             key=data.get("key") or None,
         )
     except Invalid as exc:
-        errors = _under("commit", exc)
-        return _item_page(request, session, chain, item, errors=errors, form={"commit": data}, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, "commitments", saved="commitment"))
+        errors = rv.under("commit", exc)
+        return rv.item_page(request, session, chain, item, errors=errors, form={"commit": data}, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, "commitments", saved="commitment"))
 
 
 @router.post("/{rm_item_id}/commitments/{commitment_id}/withdraw", name="roadmap_withdraw")
@@ -441,6 +329,6 @@ def roadmap_withdraw(
     try:
         social.withdraw(session, actor, commitment.id, data.get("note", ""), key=data.get("key") or None)
     except Invalid as exc:
-        errors = _under(f"withdraw-{commitment.id}", exc)
-        return _item_page(request, session, chain, item, errors=errors, status_code=422)
-    return redirect(request, _item_url(request, chain.id, item.id, "commitments"))
+        errors = rv.under(f"withdraw-{commitment.id}", exc)
+        return rv.item_page(request, session, chain, item, errors=errors, status_code=422)
+    return redirect(request, rv.item_url(request, chain.id, item.id, "commitments"))
