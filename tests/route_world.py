@@ -65,7 +65,7 @@ def build(db, users) -> World:
     db.add(agenda[4])
     db.commit()
     lines = [line.id for line in items_of(db, chain, ACTION_LINES)]
-    roadmap = _roadmap(db, users, chain)
+    roadmap = roadmap_values(db, users, chain)
     values = {
         "chain_id": chain.id,
         "workshop_id": w1.id,
@@ -96,7 +96,7 @@ def build(db, users) -> World:
     return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own)
 
 
-def _roadmap(db, users, chain) -> dict:
+def roadmap_values(db, users, chain) -> dict:
     """A roadmap item of the chain with a revision to restore, a milestone, a comment and
     a commitment; the path values of the roadmap page's routes."""
     from server.activities.roadmap import service as roadmap
