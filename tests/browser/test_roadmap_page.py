@@ -19,7 +19,8 @@ from server.db import transaction
 from server.defaults import ensure_reference_lists
 from server.models import ValueChainShare
 from tests import factories
-from tests.browser.support import fits_the_screen, log_in, t
+from tests.browser.support import fits_the_screen, t
+from tests.browser.support import log_in as _log_in
 
 
 def _world(app, db, users):
@@ -35,6 +36,13 @@ def _world(app, db, users):
         ).item_id
         roadmap.add_row(s, actor, item, "milestone", {"text": "Local alquilado", "date": "2027-03-31"})
     return chain, item
+
+
+def log_in(page: Page, email: str) -> None:
+    """Log in, and let the landing page finish loading: leaving it earlier aborts its
+    scripts' requests, which the page watchers report."""
+    _log_in(page, email)
+    page.wait_for_load_state("load")
 
 
 def _title(app, item_id) -> str:
