@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.exports.routes import router as exports_router
     from server.results.chain_routes import router as chain_results_router
     from server.results.routes import router as results_router
+    from server.valuechains.roadmap_routes import router as roadmap_router
     from server.valuechains.routes import router as valuechains_router
     from server.workshops.console_routes import router as console_router
     from server.workshops.participant_routes import form_routes
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         auth_router,
         valuechains_router,
+        roadmap_router,
         workshops_router,
         console_router,
         participant_router,

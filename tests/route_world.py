@@ -67,6 +67,7 @@ def build(db, users) -> World:
     db.add(agenda[4])
     db.commit()
     lines = [line.id for line in items_of(db, chain, ACTION_LINES)]
+    roadmap = roadmap_values(db, users, chain)
     values = {
         "chain_id": chain.id,
         "workshop_id": w1.id,
@@ -85,6 +86,7 @@ def build(db, users) -> World:
         "participant_id": removable[0].id,
         "direction": "down",
         "audience": "projector",
+        **roadmap,
         "_action_line_id": lines[0],
         "_action_line_2_id": lines[1],
     }
@@ -96,6 +98,39 @@ def build(db, users) -> World:
     own = {w1.id: agenda[3].id, w2.id: agenda_of(db, w2)[0].id}
     roadmap = next(a.id for a in agenda if a.kind == "roadmap")
     return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own, roadmap)
+
+
+def roadmap_values(db, users, chain) -> dict:
+    """A roadmap item of the chain with a revision to restore, a milestone, a comment and
+    a commitment; the path values of the roadmap page's routes."""
+    from server.activities.roadmap import service as roadmap
+    from server.activities.roadmap import social
+    from server.activities.roadmap.actors import as_facilitator
+    from server.activities.roadmap.items import create_item
+    from server.defaults import ensure_reference_lists
+    from server.models import FundingSource, RoadmapPhase
+
+    ensure_reference_lists(db)  # the roadmap's phases and funding sources (the other lists are there)
+    actor = as_facilitator(db, users.a, chain.id)
+    item = create_item(db, actor, {"title": "Centro de acopio"}).item_id
+    restorable = roadmap.edit_field(db, actor, item, "title", 0, "Centro de acopio y secado").revision_id
+    roadmap.edit_field(db, actor, item, "title", 1, "Centro de acopio regional")
+    row = roadmap.add_row(db, actor, item, "milestone", {"text": "Local", "date": ""}).slot.split(":")[1]
+    comment = social.comment(db, actor, item, "Falta el presupuesto").id
+    commitment = social.commit(db, actor, item, "Cooperativa Valle", "lead").id
+    db.commit()
+    return {
+        "rm_item_id": item,
+        "field_name": "title",
+        "row_kind": "milestone",
+        "row_id": int(row),
+        "revision_id": restorable,
+        "comment_id": comment,
+        "commitment_id": commitment,
+        "target": "gap",
+        "phase_id": db.exec(select(RoadmapPhase)).first().id,
+        "source_id": db.exec(select(FundingSource)).first().id,
+    }
 
 
 @contextmanager

@@ -68,8 +68,10 @@ def world(db, users):
     from server.valuechains.library import ACTION_LINES, GAPS, items_of
     from server.valuechains.service import segments_of
     from server.workshops.service import agenda_of
+    from tests.route_world import roadmap_values
 
     return {
+        **roadmap_values(db, users, chain),  # a roadmap item, its revision, row, comment, commitment
         "chain_id": chain.id,
         "workshop_id": workshop.id,
         "segment_id": segments_of(db, chain)[0].id,

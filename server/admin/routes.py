@@ -1,4 +1,5 @@
-"""Administration pages (admins only): accounts, stakeholder groups and work areas.
+"""Administration pages (admins only): accounts, stakeholder groups, work areas, and the
+roadmap's phases and funding sources.
 
 Every route depends on ``AdminUser``: anonymous visitors are sent to log in, other
 facilitators get 403. Routes parse, call :mod:`server.admin.service` and render. Changes
@@ -97,6 +98,17 @@ ROUTES = {
         "admin_work_area_update",
         "admin_work_area_action",
         "area_id",
+    ),
+    admin.PHASES.slug: ListRoutes(
+        "admin_phases", "admin_phase_add", "admin_phase_edit", "admin_phase_update", "admin_phase_action", "phase_id"
+    ),
+    admin.FUNDING_SOURCES.slug: ListRoutes(
+        "admin_funding_sources",
+        "admin_funding_source_add",
+        "admin_funding_source_edit",
+        "admin_funding_source_update",
+        "admin_funding_source_action",
+        "source_id",
     ),
 }
 
@@ -229,3 +241,57 @@ def admin_work_area_update(
 @router.post("/work-areas/{area_id}/{action}", name="admin_work_area_action")
 def admin_work_area_action(request: Request, session: DbSession, user: AdminUser, area_id: Id, action: str) -> Response:
     return _action(request, session, admin.WORK_AREAS, area_id, action)
+
+
+@router.get("/phases", name="admin_phases")
+def admin_phases(request: Request, session: DbSession, user: AdminUser) -> Response:
+    return _show_list(request, session, admin.PHASES)
+
+
+@router.post("/phases", name="admin_phase_add")
+def admin_phase_add(request: Request, session: DbSession, user: AdminUser, form: Posted) -> Response:
+    return _add(request, session, admin.PHASES, form)
+
+
+@router.get("/phases/{phase_id}/edit", name="admin_phase_edit")
+def admin_phase_edit(request: Request, session: DbSession, user: AdminUser, phase_id: Id) -> Response:
+    return _edit(request, session, admin.PHASES, phase_id)
+
+
+@router.post("/phases/{phase_id}/edit", name="admin_phase_update")
+def admin_phase_update(request: Request, session: DbSession, user: AdminUser, phase_id: Id, form: Posted) -> Response:
+    return _update(request, session, admin.PHASES, phase_id, form)
+
+
+@router.post("/phases/{phase_id}/{action}", name="admin_phase_action")
+def admin_phase_action(request: Request, session: DbSession, user: AdminUser, phase_id: Id, action: str) -> Response:
+    return _action(request, session, admin.PHASES, phase_id, action)
+
+
+@router.get("/funding-sources", name="admin_funding_sources")
+def admin_funding_sources(request: Request, session: DbSession, user: AdminUser) -> Response:
+    return _show_list(request, session, admin.FUNDING_SOURCES)
+
+
+@router.post("/funding-sources", name="admin_funding_source_add")
+def admin_funding_source_add(request: Request, session: DbSession, user: AdminUser, form: Posted) -> Response:
+    return _add(request, session, admin.FUNDING_SOURCES, form)
+
+
+@router.get("/funding-sources/{source_id}/edit", name="admin_funding_source_edit")
+def admin_funding_source_edit(request: Request, session: DbSession, user: AdminUser, source_id: Id) -> Response:
+    return _edit(request, session, admin.FUNDING_SOURCES, source_id)
+
+
+@router.post("/funding-sources/{source_id}/edit", name="admin_funding_source_update")
+def admin_funding_source_update(
+    request: Request, session: DbSession, user: AdminUser, source_id: Id, form: Posted
+) -> Response:
+    return _update(request, session, admin.FUNDING_SOURCES, source_id, form)
+
+
+@router.post("/funding-sources/{source_id}/{action}", name="admin_funding_source_action")
+def admin_funding_source_action(
+    request: Request, session: DbSession, user: AdminUser, source_id: Id, action: str
+) -> Response:
+    return _action(request, session, admin.FUNDING_SOURCES, source_id, action)

@@ -1,9 +1,10 @@
 """Administration: facilitator accounts and the installation-wide reference lists.
 
-Accounts reuse the use cases of :mod:`server.auth.service`. Stakeholder groups and work
-areas have the same shape (a stable ``key``, a name in each language, a position), so
-one set of use cases serves both; ``ReferenceKind`` says which table, what refers to
-it, and whether entries can be deactivated instead of deleted.
+Accounts reuse the use cases of :mod:`server.auth.service`. Stakeholder groups, work
+areas, the roadmap's phases and its funding sources have the same shape (a stable
+``key``, a name in each language, a position), so one set of use cases serves them all;
+``ReferenceKind`` says which table, what refers to it (by id, or by key), and whether
+entries can be deactivated instead of deleted.
 
 ``access_*`` loads, ``check_*`` validates, ``do_*`` writes. Nothing here commits. Who
 may call these (admins only) is checked by the routes' ``AdminUser`` dependency.
@@ -20,7 +21,16 @@ from sqlmodel import Session, SQLModel, func, select
 from server.auth.service import do_create_user, do_update_user
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
-from server.models import ActionLine, Participant, StakeholderGroup, User, WorkArea
+from server.models import (
+    ActionLine,
+    FundingSource,
+    Participant,
+    RoadmapItem,
+    RoadmapPhase,
+    StakeholderGroup,
+    User,
+    WorkArea,
+)
 from server.ordering import moved, renumber
 
 # Accounts --------------------------------------------------------------------------
@@ -70,13 +80,14 @@ MAX_ENTRIES = 100
 class ReferenceKind:
     slug: str  # in URLs
     model: type[SQLModel]
-    used_by: Any  # the column of another table that points at an entry
+    used_by: Any  # the column of another table that points at an entry (None: nothing does)
     title: Message
     add_title: Message
     edit_title: Message
     empty: Message
     in_use: Message  # why an entry in use cannot be deleted
     can_deactivate: bool  # the model has an ``active`` flag
+    by_key: bool = False  # ``used_by`` holds the entry's key, not its id
 
 
 GROUPS = ReferenceKind(
@@ -100,6 +111,30 @@ WORK_AREAS = ReferenceKind(
     empty=Message(N_("No work areas yet.")),
     in_use=Message(N_("Action lines use this work area, so it cannot be deleted.")),
     can_deactivate=False,
+)
+
+PHASES = ReferenceKind(
+    slug="phases",
+    model=RoadmapPhase,
+    used_by=RoadmapItem.phase,
+    title=Message(N_("Roadmap phases")),
+    add_title=Message(N_("Add a phase")),
+    edit_title=Message(N_("Edit phase")),
+    empty=Message(N_("No phases yet.")),
+    in_use=Message(N_("Roadmap items are in this phase, so it cannot be deleted. Deactivate it instead.")),
+    can_deactivate=True,
+    by_key=True,
+)
+FUNDING_SOURCES = ReferenceKind(
+    slug="funding-sources",
+    model=FundingSource,
+    used_by=None,  # an item's funding source is free text: the list only offers names
+    title=Message(N_("Funding sources")),
+    add_title=Message(N_("Add a funding source")),
+    edit_title=Message(N_("Edit funding source")),
+    empty=Message(N_("No funding sources yet.")),
+    in_use=Message(N_("This funding source is in use.")),
+    can_deactivate=True,
 )
 
 
@@ -172,7 +207,9 @@ def do_move_entry(session: Session, kind: ReferenceKind, entry, delta: int) -> N
 
 
 def entry_in_use(session: Session, kind: ReferenceKind, entry) -> bool:
-    query = select(kind.used_by).where(kind.used_by == entry.id).limit(1)
+    if kind.used_by is None:
+        return False
+    query = select(kind.used_by).where(kind.used_by == (entry.key if kind.by_key else entry.id)).limit(1)
     return session.exec(query).first() is not None
 
 
@@ -187,7 +224,8 @@ def do_delete_entry(session: Session, kind: ReferenceKind, entry) -> None:
 
 
 def do_set_active(session: Session, kind: ReferenceKind, entry, active: bool) -> None:
-    """Offer a group to participants again, or stop offering it (past choices are kept)."""
+    """Offer an entry again (a group to participants, a phase or a funding source on the
+    roadmap's forms), or stop offering it (past choices are kept)."""
     if not kind.can_deactivate:
         raise NotFound()
     entry.active = active

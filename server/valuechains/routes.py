@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from server.activities.roadmap.reading import chain_items
 from server.auth.deps import CurrentUser
 from server.db import DbSession
 from server.errors import Invalid, NotFound
@@ -55,6 +56,7 @@ def _detail_context(session, user, chain, **extra) -> dict:
         "workshops": workshops_of(session, chain),
         "gap_count": len(library.items_of(session, chain, library.GAPS, archived=False)),
         "action_line_count": len(library.items_of(session, chain, library.ACTION_LINES, archived=False)),
+        "roadmap_count": len(chain_items(session, chain.id)),
         **extra,
     }
 
