@@ -14,7 +14,13 @@ from server.activities.roadmap import chain as rm
 from server.activities.roadmap.chain import FACILITATOR, Commitment, Item, View, aggregate, counted, part_of
 
 WORKSHOPS = (1, 2, 3)
-ORGS = ("Municipalidad de Quillabamba", "municipalidad  de quillabamba", "Cooperativa Alto Urubamba", "DRA Cusco", "ONG")
+ORGS = (
+    "Municipalidad de Quillabamba",
+    "municipalidad  de quillabamba",
+    "Cooperativa Alto Urubamba",
+    "DRA Cusco",
+    "ONG",
+)
 
 
 def _item(i, status="proposed", horizon=None, workshops=()):
@@ -53,7 +59,12 @@ def test_a_facilitators_record_counts_as_such_unless_it_names_a_group():
     behalf = Commitment(2, 1, "B", "lead", 1, 7, group=3, facilitator=True)
     behalf_no_group = Commitment(3, 1, "C", "lead", 1, 8, facilitator=True)
     own_no_group = Commitment(4, 1, "D", "lead", 1, 9)
-    assert [part_of(c, GROUP) for c in (alone, behalf, behalf_no_group, own_no_group)] == [FACILITATOR, 3, FACILITATOR, 0]
+    assert [part_of(c, GROUP) for c in (alone, behalf, behalf_no_group, own_no_group)] == [
+        FACILITATOR,
+        3,
+        FACILITATOR,
+        0,
+    ]
 
 
 def test_a_small_group_is_held_back_and_the_rest_with_it_when_it_would_show():
@@ -188,8 +199,10 @@ def test_no_group_figure_rests_on_fewer_than_k(items_raw, raw, view_raw):
         # Each workshop's share of a shown group is at least k people, or none.
         for parts in people.values():
             n = len(parts.get(int(part), ()))
-            assert n == 0 or n >= view.k or not any(
-                c.workshop is not None and part_of(c, GROUP) == int(part) for c in active
+            assert (
+                n == 0
+                or n >= view.k
+                or not any(c.workshop is not None and part_of(c, GROUP) == int(part) for c in active)
             )
     # What is held back in a workshop showing any group is no one, or at least k people
     # (no subtraction from the public total isolates fewer).
