@@ -81,6 +81,10 @@ class ActivityType(ABC):
     phone_css: ClassVar[bool] = False
     #: The console's own controls of this kind: ``POST .../live/activities/{id}/kind/<control>``.
     controls: ClassVar[tuple[str, ...]] = ()
+    #: Its part of a chain's results is read from the live rows at each view (the
+    #: roadmap: the chain's items and commitments as they stand), not from summaries
+    #: counted when activities close: the host keeps it for no later view.
+    chain_reads_live: ClassVar[bool] = False
 
     def __reduce__(self):
         """Pickled (the registry goes to the export worker) as its class alone: a kind's

@@ -288,19 +288,26 @@ def _library_digest(session: Session, chain_ids: list[int]) -> str:
 
 
 def _sections(session: Session, registry: Registry, scope: ChainScope, digest: str = "") -> list[tuple[object, dict]]:
+    """The kinds' parts, in the registry's order; a kind that reads live rows
+    (``chain_reads_live``) is asked at every view, the others' parts are kept."""
     key = (id(registry), scope, digest and digest + _library_digest(session, [scope.chain_id]))
     if digest and key in _SECTIONS:
         _SECTIONS.move_to_end(key)
-        return _SECTIONS[key]
+        kept = _SECTIONS[key]
+    else:
+        kept = {}
+        for kind in registry:
+            if not kind.chain_reads_live:
+                kept[kind.key] = kind.chain_results(session, scope)
+        if digest:
+            _SECTIONS[key] = kept
+            while len(_SECTIONS) > SECTIONS_KEPT:
+                _SECTIONS.popitem(last=False)
     out = []
     for kind in registry:
-        section = kind.chain_results(session, scope)
+        section = kind.chain_results(session, scope) if kind.chain_reads_live else kept.get(kind.key)
         if section is not None:
             out.append((kind, section))
-    if digest:
-        _SECTIONS[key] = out
-        while len(_SECTIONS) > SECTIONS_KEPT:
-            _SECTIONS.popitem(last=False)
     return out
 
 

@@ -11,7 +11,16 @@ from sqlmodel import select
 
 from server.demo import load_demo
 from server.demo_data import DEMO_EMAIL, DEMO_PASSWORD
-from server.models import StakeholderGroup
+from server.models import (
+    Activity,
+    RoadmapActivityItem,
+    RoadmapCommitment,
+    RoadmapItem,
+    RoadmapWithdrawal,
+    StakeholderGroup,
+    ValueChain,
+    Workshop,
+)
 from tests.browser.support import Devices, fits_the_screen, t
 
 
@@ -82,3 +91,67 @@ def test_an_organizer_filters_the_chain_results_and_opens_a_gap_history(devices:
     small.goto(laptop.url.split("/results")[0] + f"/results?group={private.id}&region=Puno")
     expect(small.locator("#table-gaps")).to_be_attached()
     fits_the_screen(small)
+
+
+def test_an_organizer_reads_the_chain_roadmap(devices: Devices, db):
+    """The roadmap's part: items by status and horizon, commitments by organization (a
+    withdrawn one apart), and what no one committed to; filtered by a workshop, on a phone."""
+    load_demo(db)
+    db.commit()
+    chain = db.exec(select(ValueChain).where(ValueChain.name == "Café")).one()
+    workshop = db.exec(select(Workshop).where(Workshop.value_chain_id == chain.id).order_by(Workshop.date)).first()
+    activity = Activity(workshop_id=workshop.id, kind="roadmap", title="Hoja de ruta (prueba)")
+    db.add(activity)
+    known = list(db.exec(select(RoadmapItem).where(RoadmapItem.value_chain_id == chain.id)))
+    db.commit()
+    top = max((i.position for i in known), default=0)
+    mine = [
+        RoadmapItem(
+            value_chain_id=chain.id, title="Vivero certificado", status="agreed", horizon="short", position=top + 1
+        ),
+        RoadmapItem(value_chain_id=chain.id, title="Laboratorio de catación", status="proposed", position=top + 2),
+    ]
+    db.add_all(mine)
+    db.commit()
+    db.add(RoadmapActivityItem(activity_id=activity.id, item_id=mine[0].id))
+    made = [
+        RoadmapCommitment(
+            item_id=mine[0].id, organization="Agencia Agraria Prueba", role="lead", activity_id=activity.id, user_id=1
+        ),
+        RoadmapCommitment(
+            item_id=mine[0].id, organization="Banco Prueba", role="funder", activity_id=activity.id, user_id=1
+        ),
+    ]
+    db.add_all(made)
+    db.commit()
+    db.add(RoadmapWithdrawal(commitment_id=made[1].id, user_id=1))
+    db.commit()
+    everything = db.exec(select(RoadmapItem).where(RoadmapItem.value_chain_id == chain.id)).all()
+
+    phone = devices.page(devices._context(viewport={"width": 360, "height": 740}), "phone")
+    _log_in(phone)
+    phone.goto(f"/chains/{chain.id}/results")
+    section = phone.locator("#kind-roadmap")
+    expect(section.get_by_role("heading", name=t("Roadmap"), exact=True)).to_be_visible()
+    expect(phone.locator("#chart-roadmap-status")).to_be_visible()
+    # Every item of the chain is counted once in the status × horizon table.
+    counts = [int(n) for n in _cells(phone, "#table-roadmap-status tbody td .n")]
+    assert sum(counts) == len(everything), counts
+    agreed_short = phone.locator('#table-roadmap-status tr[data-status="agreed"] td[data-horizon="short"]')
+    expect(agreed_short).to_contain_text("Vivero certificado")
+    orgs = phone.locator("#table-roadmap-orgs")
+    expect(orgs).to_contain_text("Agencia Agraria Prueba")
+    expect(orgs).not_to_contain_text("Banco Prueba")  # withdrawn: apart
+    expect(phone.locator("#table-roadmap-withdrawn")).to_contain_text("Banco Prueba")
+    expect(phone.locator("#roadmap-uncommitted")).to_contain_text("Laboratorio de catación")
+    expect(phone.locator('#table-roadmap-groups tr[data-group="facilitator"]')).to_be_visible()
+    fits_the_screen(phone)
+
+    # Filtered to the workshop: its commitment and the item it brought in.
+    phone.get_by_label(t("Workshop"), exact=True).select_option(str(workshop.id))
+    phone.get_by_role("button", name=t("Apply")).click()
+    expect(phone).to_have_url(re.compile(rf"workshop={workshop.id}"))
+    expect(phone.locator("#table-roadmap-orgs")).to_contain_text("Agencia Agraria Prueba")
+    # The other item was brought in by no activity of this workshop: out of the view.
+    expect(phone.locator("#kind-roadmap")).not_to_contain_text("Laboratorio de catación")
+    fits_the_screen(phone)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.registry import ActivityType, FormPost, refusing
-from server.activities.roadmap import items, live, moderation, service, social
+from server.activities.roadmap import chain_store, items, live, moderation, service, social
 from server.activities.roadmap.fields import ITEM_FIELDS, ROW_FIELDS
 from server.activities.roadmap.outcomes import Conflict, earlier
 from server.activities.roadmap.panel import RoadmapPanel, build_panel, pieces
@@ -64,6 +64,7 @@ class Roadmap(ActivityType):
     controls = moderation.CONTROLS
     projector_lists_items = False
     phone_css = True
+    chain_reads_live = True
 
     def __init__(self) -> None:
         self.presence = live.Presence()
@@ -269,6 +270,11 @@ class Roadmap(ActivityType):
                 "conflicts": panel.conflicts,
             }
         }
+
+    def chain_results(self, session: Session, scope) -> dict | None:
+        """The chain's roadmap as it stands: items by status and horizon, commitments by
+        organization and by stakeholder group, items no one committed to (``chain.py``)."""
+        return chain_store.section(session, scope)
 
     def raw_rows(self, session: Session, activity_id: int) -> list[dict]:
         rows = session.execute(
