@@ -17,12 +17,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.registry import ActivityType, FormPost, refusing
-from server.activities.roadmap import chain_store, items, live, moderation, service, social
+from server.activities.roadmap import chain_store, export, items, live, moderation, service, social
 from server.activities.roadmap.fields import ITEM_FIELDS, ROW_FIELDS
 from server.activities.roadmap.outcomes import Conflict, earlier
 from server.activities.roadmap.panel import RoadmapPanel, build_panel, pieces
 from server.activities.roadmap.service import AsParticipant
 from server.activities.roadmap.spec import ROADMAP
+from server.activities.tables import ExportContext, ExportTable
 from server.activities.values import an_id
 from server.db import after_commit
 from server.errors import Invalid
@@ -65,6 +66,7 @@ class Roadmap(ActivityType):
     projector_lists_items = False
     phone_css = True
     chain_reads_live = True
+    row_columns = ROW_COLUMNS
 
     def __init__(self) -> None:
         self.presence = live.Presence()
@@ -294,3 +296,7 @@ class Roadmap(ActivityType):
             .order_by(RoadmapRevision.id)
         )
         return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in rows]
+
+    def export_tables(self, ctx: ExportContext) -> list[ExportTable]:
+        """The roadmap matrix and its lists, shared across activities (``export.py``)."""
+        return export.export_tables(ctx)
