@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -154,3 +155,21 @@ def test_the_console_locks_an_item_and_restores_a_revision(app, db, users):
         assert back.status_code == 303
     db.expire_all()
     assert db.get(RoadmapItem, item).title == "Primero"  # restoring the edit's own value: unchanged
+
+
+def test_the_phones_transport_sequence_is_accepted_on_every_roadmap_write():
+    """The transport (static/phone/transport.js) adds its sequence ``s`` to every write: a
+    roadmap write carrying it must read as that write, not as an unreadable message."""
+    from server.workshops import messages
+
+    base = {"k": "k" * 10, "a": 1, "s": 7}
+    for body in (
+        {"t": "rm_edit", "i": 1, "f": "title", "b": 0, "v": "x"},
+        {"t": "rm_row", "i": 1, "r": "milestone", "v": {"text": "x"}},
+        {"t": "rm_commit", "i": 1, "org": "", "role": "lead"},
+        {"t": "rm_withdraw", "c": 1},
+        {"t": "rm_comment", "i": 1, "text": "x"},
+        {"t": "rm_plus", "i": 1, "on": True},
+    ):
+        parsed = messages.parse(json.dumps({**base, **body}))
+        assert parsed.t == body["t"] and parsed.s == 7
