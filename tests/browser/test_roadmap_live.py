@@ -21,7 +21,7 @@ assert LANG == "es", "the texts pinned below are Spanish"
 
 # What the pages must say, written out here so that an untranslated page fails.
 SAVED = "Guardado"
-KEEP_MINE = "Conservar el mío"
+KEEP_MINE = "Mantener el mío"
 
 HEAR_THE_SOCKET = """
 (() => {
@@ -192,7 +192,11 @@ def test_a_phone_without_javascript_edits_and_commits(devices: Devices, app, db,
     db.expire_all()
     assert db.get(RoadmapItem, it).lead_organization == "Cooperativa Valle Sagrado"
     made = db.exec(select(RoadmapCommitment).where(RoadmapCommitment.item_id == it)).one()
-    assert (made.organization, made.role, made.note) == ("Municipalidad de Santa Ana", "partner", "Terreno para la planta")
+    assert (made.organization, made.role, made.note) == (
+        "Municipalidad de Santa Ana",
+        "partner",
+        "Terreno para la planta",
+    )
 
 
 def test_the_facilitator_restores_an_earlier_revision(devices: Devices, app, db, users):
@@ -215,8 +219,8 @@ def test_the_facilitator_restores_an_earlier_revision(devices: Devices, app, db,
     history.click()
     expect(console).to_have_url(re.compile(rf"/kind/history\?item={it}$"))
     fits_the_screen(console)
-    first = console.locator("tr[data-revision]").filter(has_text="Primera versión").filter(
-        has_not_text="Segunda versión"
+    first = (
+        console.locator("tr[data-revision]").filter(has_text="Primera versión").filter(has_not_text="Segunda versión")
     )
     expect(first).to_have_count(1)
     first.get_by_role("button", name=t("Restore")).click()
