@@ -163,6 +163,7 @@ class Stats:
     sent: int = 0
     bytes_in: int = 0
     messages_in: int = 0
+    by_id: dict = field(default_factory=dict)  # what the phones receive: element id -> [messages, bytes]
 
 
 @dataclass(eq=False)
@@ -182,6 +183,18 @@ async def read(receiver: Receiver, stats: Stats, slots: list[Slot]) -> None:
             now = clock()
             stats.messages_in += 1
             stats.bytes_in += len(message)
+            if message.startswith('{"t": "html", "id": "'):
+                element = message[21 : message.find('"', 21)]
+                element = (
+                    "rm-item-N"
+                    if element.startswith("rm-item-")
+                    else "rm-ed-N"
+                    if element.startswith("rm-ed-")
+                    else element
+                )
+                counted = stats.by_id.setdefault(element, [0, 0])
+                counted[0] += 1
+                counted[1] += len(message)
             if message.startswith('{"t": "ack"'):
                 on_ack(json.loads(message), now, stats, slots)
                 continue
@@ -377,6 +390,9 @@ async def run_client(args, room: Room, port: int, pid: int) -> dict:
     report["projector_shows_edit"] = delivery([projector], ON_PROJECTOR)
     report["client_messages_in"] = stats.messages_in
     report["client_mib_in"] = round(stats.bytes_in / 2**20, 1)
+    report["received_by_element"] = {
+        k: {"messages": n, "kib_each": round(b / n / 1024, 1)} for k, (n, b) in sorted(stats.by_id.items())
+    }
     report["receiver_errors"] = sum(len(p.errors) for p in [*phones, projector])
     for first in range(0, len(phones), CONNECT_BATCH):
         await asyncio.gather(

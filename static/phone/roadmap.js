@@ -120,8 +120,15 @@
     var tmp = document.createElement("details"); tmp.innerHTML = html;
     var oldLock = !!el.querySelector(":scope > .notice"), newLock = !!tmp.querySelector(":scope > .notice");
     var anyBusy = Array.prototype.some.call(el.querySelectorAll("form"), busy);
-    if (oldLock !== newLock && !anyBusy) { el.innerHTML = html; applyOwn(); return; }
+    // A patch (the item's piece) carries values, not forms: a lock's new card comes with the stage.
+    var patch = !!tmp.querySelector("summary[data-patch]");
+    if (oldLock !== newLock && !anyBusy && !patch) { el.innerHTML = html; applyOwn(); return; }
     el.querySelector("summary").innerHTML = tmp.querySelector("summary").innerHTML;
+    if (patch && oldLock !== newLock) {  // the notice follows; the forms come with the stage
+      var notice = el.querySelector(":scope > .notice"), fresh = tmp.querySelector(":scope > .notice");
+      if (notice && !fresh) notice.remove();
+      if (!notice && fresh) el.querySelector("summary").after(fresh);
+    }
     tmp.querySelectorAll("form[data-slot]").forEach(function (nf) {
       var of = el.querySelector("#" + nf.id);
       if (!of || busy(of)) return;  // typed in: its version stays, a save then meets the conflict

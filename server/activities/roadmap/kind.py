@@ -187,6 +187,8 @@ class Roadmap(ActivityType):
         item_id = moderation.control(session, user, chain_id, activity, control, data)
         after_commit(session, lambda: self._touch(activity.id, item_id))
         marks = [Topic.RESULTS, Topic.COUNTS] + ([Piece(f"item:{item_id}")] if item_id else [Topic.STAGE])
+        if control in ("lock_item", "unlock_item"):  # the card itself changes (its forms): drawn again whole
+            marks.append(Topic.STAGE)
         notify(session, activity.workshop_id, *marks)
 
     def facilitator_page(self, session: Session, user, chain_id: int, activity, page: str, query: dict):
