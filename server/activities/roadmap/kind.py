@@ -26,7 +26,7 @@ from server.activities.roadmap.spec import ROADMAP
 from server.activities.values import an_id
 from server.db import after_commit
 from server.errors import Invalid
-from server.i18n import N_, Message
+from server.i18n import N_, Message, Nn_
 from server.models import Activity, RoadmapCommitment, RoadmapRevision, RoadmapSupport
 from server.outbox import notify
 from server.realtime.topics import Piece, Topic
@@ -64,6 +64,7 @@ class Roadmap(ActivityType):
     controls = moderation.CONTROLS
     projector_lists_items = False
     phone_css = True
+    took_part = Nn_("%(num)s of %(total)s has taken part", "%(num)s of %(total)s have taken part")
 
     def __init__(self) -> None:
         self.presence = live.Presence()

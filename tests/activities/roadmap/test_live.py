@@ -173,3 +173,13 @@ def test_the_phones_transport_sequence_is_accepted_on_every_roadmap_write():
     ):
         parsed = messages.parse(json.dumps({**base, **body}))
         assert parsed.t == body["t"] and parsed.s == 7
+
+
+def test_the_projector_and_console_count_who_took_part_not_who_voted(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    with TestClient(app) as desk:
+        login(desk, users.a.email)
+        for page in ("projector", "live"):
+            html = desk.get(f"/workshops/{r.workshop_id}/{page}", headers={"Accept-Language": "es"}).text
+            assert "0 de 0 han participado" in html, page
+            assert "votaron" not in html, page
