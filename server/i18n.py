@@ -29,6 +29,12 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction (``scripts/i18n`` reads ``Nn_`` as ``ngettext``);
+    translated where it is shown, with ``ngettext(singular, plural, n)``."""
+    return singular, plural
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"

@@ -17,8 +17,11 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from server.activities.roadmap import social
+from server.activities.roadmap.items import items_of_activity
+from server.activities.roadmap.service import AsParticipant
 from server.db import transaction
-from server.models import Activity, StakeholderGroup, ValueChainShare, WorkArea, Workshop
+from server.models import Activity, StakeholderGroup, User, ValueChain, ValueChainShare, WorkArea, Workshop
 from server.valuechains.library import ACTION_LINES, GAPS, items_of
 from server.valuechains.service import segments_of
 from server.workshops import live
@@ -26,6 +29,9 @@ from server.workshops.participants import cookie_name, do_join
 from server.workshops.service import agenda_of, apply_template
 from tests import factories
 from tests.conftest import csrf_token, login
+
+# The roadmap's websocket messages (its writes and its one signal).
+ROADMAP_MESSAGES = ("rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment", "rm_plus", "rm_focus")
 
 ROLES = ("anonymous", "participant_1", "participant_2", "facilitator_a", "facilitator_b", "admin")
 
@@ -41,6 +47,7 @@ class World:
     rank_order: list  # the action lines, as a full ranking ballot
     own_activity: dict  # workshop -> an activity of it that no test opens
     roadmap: int = 0  # workshop 1's roadmap activity
+    participant_1: int = 0  # participant 1's id
 
 
 def build(db, users) -> World:
@@ -57,7 +64,7 @@ def build(db, users) -> World:
     group = db.exec(select(StakeholderGroup)).first()
     joined = {"name": "Ana", "organization": "", "stakeholder_group_id": str(group.id), "segment_id": ""}
     joined["segment_id"] = str(segments[0].id)
-    _p1, token_1 = do_join(db, w1, joined)
+    p1, token_1 = do_join(db, w1, joined)
     _p2, token_2 = do_join(db, w2, joined)
     removable = [do_join(db, w1, joined)[0] for _ in range(2)]
     # Workshop 1's agenda: dots, ranking, rating, dots, ranking (made pairwise).
@@ -97,7 +104,9 @@ def build(db, users) -> World:
     # An activity of each workshop that the tests leave alone.
     own = {w1.id: agenda[3].id, w2.id: agenda_of(db, w2)[0].id}
     roadmap = next(a.id for a in agenda if a.kind == "roadmap")
-    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own, roadmap)
+    for kind in ROADMAP_MESSAGES:
+        activities[kind] = roadmap
+    return World(values, per_role, w1.join_code, w2.id, tokens, activities, lines, own, roadmap, p1.id)
 
 
 def roadmap_values(db, users, chain) -> dict:
@@ -199,9 +208,22 @@ def fill(path: str, values: dict) -> str:
 
 
 def open_activity(app, world: World, kind: str) -> int:
-    """Open workshop 1's activity for a kind of phone message (answer, dots, rank, pair)."""
+    """Open workshop 1's activity for a kind of phone message (answer, dots, rank, pair,
+    rm_*). The roadmap opens as from the console (its items brought in); its first item is
+    ``values["_rm_item"]`` and a commitment participant 1 made to it ``values["_rm_commitment"]``."""
     activity_id = world.activities[kind]
     with transaction(app.state.db.writer, {"hub": app.state.hub}) as session:
         workshop = session.get(Workshop, world.values["workshop_id"])
-        live.do_open(session, workshop, session.get(Activity, activity_id))
+        if kind not in ROADMAP_MESSAGES:
+            live.do_open(session, workshop, session.get(Activity, activity_id))
+            return activity_id
+        roadmap = app.state.registry["roadmap"]
+        owner = session.get(User, session.get(ValueChain, workshop.value_chain_id).owner_id)
+        live.do_open(session, workshop, session.get(Activity, activity_id), lambda a: roadmap.opened(session, a, owner))
+    with transaction(app.state.db.writer) as session:
+        item = items_of_activity(session, activity_id)[0]
+        made = social.commit(
+            session, AsParticipant(world.participant_1, activity_id), item, "Coop", "partner", key="world-c-1"
+        )
+        world.values["_rm_item"], world.values["_rm_commitment"] = item, made.id
     return activity_id

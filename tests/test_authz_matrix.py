@@ -184,6 +184,14 @@ NO_SOCKET = 4401
 #                anonymous  participant_1 participant_2 facilitator_a facilitator_b admin
 PHONE_MESSAGE = (NO_SOCKET, DONE, REFUSED, NO_SOCKET, NO_SOCKET, NO_SOCKET)
 MESSAGES = {kind: PHONE_MESSAGE for kind in ("hello", "mine", "answer", "dots", "rank", "pair")}
+# The roadmap's writes (workshop 1's roadmap, opened from the console): participant 2 names
+# workshop 1's activity and item over its own workshop's socket and is refused.
+MESSAGES.update({kind: PHONE_MESSAGE for kind in ("rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment")})
+MESSAGES["rm_plus"] = PHONE_MESSAGE
+# "Editing this field now" (rm_focus) is written nowhere and acknowledged to no one: shown
+# to workshop 1's phones when participant 1 sends it, never when participant 2 does.
+SHOWN, UNSEEN = "shown", "unseen"
+FOCUS_MESSAGE = (NO_SOCKET, SHOWN, UNSEEN, NO_SOCKET, NO_SOCKET, NO_SOCKET)
 # Screens only listen: whatever a message says, it is ignored and the feed goes on.
 IGNORED = "ignored"
 SCREEN_MESSAGE = (NO_SOCKET, NO_SOCKET, NO_SOCKET, IGNORED, NO_SOCKET, IGNORED)
@@ -266,7 +274,22 @@ def _message(world, kind: str, activity_id: int, key: str) -> dict:
         "dots": {"t": "dots", "k": key, "a": activity_id, "g": gap, "v": 1},
         "rank": {"t": "rank", "k": key, "a": activity_id, "order": world.rank_order},
         "pair": {"t": "pair", "k": key, "a": activity_id, "x": lines[0], "y": lines[1], "c": "a"},
+        **_roadmap_message(world, activity_id, key),
     }[kind]
+
+
+def _roadmap_message(world, activity_id: int, key: str) -> dict:
+    item = world.values.get("_rm_item", 0)
+    a = {"k": key, "a": activity_id}
+    return {
+        "rm_edit": {"t": "rm_edit", **a, "i": item, "f": "title", "b": 0, "v": f"Title {key}"},
+        "rm_row": {"t": "rm_row", **a, "i": item, "r": "milestone", "v": {"text": "Pilot", "date": "2027-03-01"}},
+        "rm_commit": {"t": "rm_commit", **a, "i": item, "org": "Coop", "role": "lead", "note": ""},
+        "rm_withdraw": {"t": "rm_withdraw", **a, "c": world.values.get("_rm_commitment", 0), "note": ""},
+        "rm_comment": {"t": "rm_comment", **a, "i": item, "text": "Good"},
+        "rm_plus": {"t": "rm_plus", **a, "i": item, "on": True},
+        "rm_focus": {"t": "rm_focus", "a": activity_id, "i": item, "f": "budget"},
+    }
 
 
 def _phone_answer(reader: Reader, own_activity: int) -> list[dict]:
@@ -308,6 +331,42 @@ def test_phone_message_is_answered_as_the_table_says(app, client, users, world, 
         else:
             assert not about_workshop_1 or all(m["t"] == "ack" and not m["ok"] for m in about_workshop_1), (role, got)
             assert not any(a["ok"] for a in acks), (role, acks)
+
+
+def test_roadmap_focus_is_shown_as_the_table_says(app, client, users, world):
+    activity_id = open_activity(app, world, "rm_focus")
+    item, workshop_1 = world.values["_rm_item"], world.values["workshop_id"]
+    focus = _message(world, "rm_focus", activity_id, "")
+    presence = app.state.registry["roadmap"].presence
+    with (
+        client_for(app, world, users, "participant_1") as watcher,
+        watcher.websocket_connect(f"/ws/p/{workshop_1}") as w,
+    ):
+        room = Reader(w)
+        send(w, t="hello", a=activity_id)
+        room.until(lambda m: m["t"] == "mine")
+        for role, expected in sorted(zip(ROLES, FOCUS_MESSAGE, strict=True), key=lambda pair: pair[1] == SHOWN):
+            workshop = world.workshop_2 if role == "participant_2" else workshop_1
+            with client_for(app, world, users, role) as c:
+                if expected == NO_SOCKET:
+                    with pytest.raises(WebSocketDisconnect) as refused, c.websocket_connect(f"/ws/p/{workshop}"):
+                        pass
+                    assert refused.value.code == NO_SOCKET, role
+                    continue
+                with c.websocket_connect(f"/ws/p/{workshop}") as ws:
+                    ws.send_json(focus)
+                    send(ws, t="mine", a=world.own_activity[workshop])
+                    Reader(ws).until(lambda m: m["t"] == "mine")
+                    if expected == SHOWN:
+                        note = room.until(lambda m: m["t"] == "html" and m["id"] == f"rm-ed-{item}")
+                        assert 'data-f="budget"' in note["html"] and "Ana" in note["html"], role
+                    else:  # the watcher hears nothing of it, and workshop 1 has no one editing
+                        app.state.hub.mark_dirty(workshop_1, "counts")
+                        with contextlib.suppress(queue.Empty):
+                            while True:
+                                m = room.messages.get(timeout=0.5)
+                                assert m.get("id") != f"rm-ed-{item}", (role, m)
+                        assert presence.editing(workshop_1) == {}, role
 
 
 @pytest.mark.parametrize("audience", ["projector", "console"])

@@ -79,6 +79,10 @@ class ActivityType(ABC):
     projector_lists_items: ClassVar[bool] = True
     #: The kind's phone page needs its own stylesheet, ``static/phone/<key>.css``.
     phone_css: ClassVar[bool] = False
+    # How the projector and the console say how many took part: (singular, plural) msgids
+    # with %(num)s and %(total)s (a kind marks its own with ``i18n.Nn_``). A vote by default
+    # (these msgids are extracted from templates/live/_screen.html).
+    took_part: ClassVar[tuple[str, str]] = ("%(num)s of %(total)s has voted", "%(num)s of %(total)s have voted")
     #: The console's own controls of this kind: ``POST .../live/activities/{id}/kind/<control>``.
     controls: ClassVar[tuple[str, ...]] = ()
     #: Its part of a chain's results is read from the live rows at each view (the

@@ -46,6 +46,11 @@ class ActivityKind:
     live: bool = False  # whether it can run live (open, close, next step) yet
     # What settings stored by an older version mean today: upgrade(stored) -> settings.
     upgrade: Callable[[dict], dict] | None = None
+    # Whether the agenda may leave its library items unchosen: items_needed(clean settings,
+    # the kinds already on the workshop's agenda) -> "" when none are needed, else the
+    # message (a msgid) saying why some are. None: at least one item, always.
+    items_needed: Callable[[dict, frozenset[str]], str] | None = None
+    items_hint: str = ""  # a msgid shown under the library items on the agenda's form
 
     def defaults(self) -> dict:
         return {s.key: s.default for s in self.settings}

@@ -128,6 +128,7 @@ class RoadmapEdit(_Message):
     f: Name
     b: Version
     v: Text | bool | Annotated[int, Field(ge=-(2**31), le=2**31)] | Budget | None = None
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapRow(_Message):
@@ -142,6 +143,7 @@ class RoadmapRow(_Message):
     n: Id | None = None
     b: Version = 0
     v: Row | None = None
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapCommit(_Message):
@@ -154,6 +156,7 @@ class RoadmapCommit(_Message):
     org: Text = ""
     role: Name
     note: Text = ""
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapWithdraw(_Message):
@@ -164,6 +167,7 @@ class RoadmapWithdraw(_Message):
     a: Id
     c: Id
     note: Text = ""
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapComment(_Message):
@@ -172,6 +176,7 @@ class RoadmapComment(_Message):
     a: Id
     i: Id
     text: Text
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapSupport(_Message):
@@ -182,6 +187,7 @@ class RoadmapSupport(_Message):
     a: Id
     i: Id
     on: bool
+    s: Seq | None = None  # the phone's order: sent by its transport, not used (edits carry versions)
 
 
 class RoadmapFocus(_Message):

@@ -196,8 +196,15 @@ def available_items(session: Session, chain: ValueChain, kind: ActivityKind):
 
 
 def check_activity(
-    session: Session, chain: ValueChain, kind_key: str, data: dict, item_ids: list[str]
+    session: Session,
+    chain: ValueChain,
+    kind_key: str,
+    data: dict,
+    item_ids: list[str],
+    agenda: frozenset[str] = frozenset(),
 ) -> tuple[ActivityKind, dict]:
+    """``agenda``: the kinds of the workshop's other activities (a roadmap may take its
+    action lines from a ranking there, and then needs none chosen)."""
     errors: dict = {}
     kind = KINDS.get(kind_key)
     if kind is None:
@@ -214,7 +221,11 @@ def check_activity(
         if item_id not in chosen:
             chosen.append(item_id)
     if not chosen and "items" not in errors:
-        errors["items"] = Message(N_("Choose at least one item."))
+        needed = N_("Choose at least one item.")
+        if kind.items_needed is not None:
+            needed = kind.items_needed(clean["settings"], agenda)
+        if needed:
+            errors["items"] = Message(needed)
     order = {item_id: n for n, item_id in enumerate(library)}
     clean["items"] = sorted(chosen, key=order.__getitem__)
     if errors:
@@ -236,8 +247,9 @@ def do_add_activity(
     session: Session, chain: ValueChain, workshop: Workshop, data: dict, item_ids: list[str]
 ) -> Activity:
     lock(session, workshop)
-    kind, clean = check_activity(session, chain, str(data.get("kind") or ""), data, item_ids)
     agenda = agenda_of(session, workshop)
+    kinds = frozenset(a.kind for a in agenda)
+    kind, clean = check_activity(session, chain, str(data.get("kind") or ""), data, item_ids, kinds)
     if len(agenda) >= MAX_ACTIVITIES:
         raise Invalid({"kind": Message(N_("An agenda holds at most %(n)s activities."), n=MAX_ACTIVITIES)})
     activity = Activity(
@@ -261,8 +273,10 @@ def check_pending(activity: Activity) -> None:
 def do_update_activity(
     session: Session, chain: ValueChain, activity: Activity, data: dict, item_ids: list[str]
 ) -> Activity:
-    activity = _still_pending(session, session.get(Workshop, activity.workshop_id), activity)
-    kind, clean = check_activity(session, chain, activity.kind, data, item_ids)
+    workshop = session.get(Workshop, activity.workshop_id)
+    activity = _still_pending(session, workshop, activity)
+    kinds = frozenset(a.kind for a in agenda_of(session, workshop) if a.id != activity.id)
+    kind, clean = check_activity(session, chain, activity.kind, data, item_ids, kinds)
     activity.title, activity.settings = clean["title"], clean["settings"]
     session.add(activity)
     session.flush()

@@ -11,7 +11,8 @@
   function t(name) { var s = sec(); return (s && s.dataset["t" + name]) || ""; }
   function itemOf(el) { var d = el.closest(".rm-item"); return d ? +d.dataset.item : 0; }
   function busy(f) {
-    return f.contains(document.activeElement) || f.classList.contains("is-dirty") || !!f.querySelector(".rm-conflict");
+    var a = document.activeElement;  // typing in it (a Save button keeps the focus once pressed: not typing)
+    return (f.contains(a) && a.tagName !== "BUTTON") || f.classList.contains("is-dirty") || !!f.querySelector(".rm-conflict");
   }
   function val(f, name) { var e = f.elements[name]; return e ? e.value : ""; }
   function value(f) {
@@ -119,8 +120,15 @@
     var tmp = document.createElement("details"); tmp.innerHTML = html;
     var oldLock = !!el.querySelector(":scope > .notice"), newLock = !!tmp.querySelector(":scope > .notice");
     var anyBusy = Array.prototype.some.call(el.querySelectorAll("form"), busy);
-    if (oldLock !== newLock && !anyBusy) { el.innerHTML = html; applyOwn(); return; }
+    // A patch (the item's piece) carries values, not forms: a lock's new card comes with the stage.
+    var patch = !!tmp.querySelector("summary[data-patch]");
+    if (oldLock !== newLock && !anyBusy && !patch) { el.innerHTML = html; applyOwn(); return; }
     el.querySelector("summary").innerHTML = tmp.querySelector("summary").innerHTML;
+    if (patch && oldLock !== newLock) {  // the notice follows; the forms come with the stage
+      var notice = el.querySelector(":scope > .notice"), fresh = tmp.querySelector(":scope > .notice");
+      if (notice && !fresh) notice.remove();
+      if (!notice && fresh) el.querySelector("summary").after(fresh);
+    }
     tmp.querySelectorAll("form[data-slot]").forEach(function (nf) {
       var of = el.querySelector("#" + nf.id);
       if (!of || busy(of)) return;  // typed in: its version stays, a save then meets the conflict
@@ -144,15 +152,23 @@
       var w = li.querySelector(".rm-withdraw"); if (w) w.hidden = own.commitments.indexOf(+li.dataset.c) < 0;
     });
   }
+  var meId = "";  // this phone's participant (its "mine" says so): never shown as editing to itself
   function editing(el) {
     var item = +el.id.replace("rm-ed-", ""), d = document.getElementById("rm-item-" + item);
     if (!d) return;
     d.querySelectorAll(".rm-who").forEach(function (p) { p.textContent = ""; });
-    el.querySelectorAll("[data-f]").forEach(function (s) {
-      var p = d.querySelector(".rm-who[data-f='" + s.dataset.f + "']"), left = +s.dataset.until - Date.now();
-      if (!p || left <= 0) return;
-      p.textContent = M.fmt(t("Editing"), { who: s.textContent });
-      setTimeout(function () { if (p.textContent) p.textContent = ""; }, Math.min(left, 20000));
+    var s0 = sec(), me = meId || (s0 && s0.dataset.me) || "", names = {}, until = {};
+    el.querySelectorAll("[data-f]").forEach(function (s) {  // one per person: others only, not me
+      var f = s.dataset.f, left = +s.dataset.until - Date.now();
+      if (left <= 0 || (me && s.dataset.p === me)) return;
+      (names[f] = names[f] || []).push(s.textContent);
+      until[f] = Math.max(until[f] || 0, left);
+    });
+    Object.keys(names).forEach(function (f) {
+      var p = d.querySelector(".rm-who[data-f='" + f + "']");
+      if (!p) return;
+      p.textContent = M.fmt(t("Editing"), { who: names[f].join(", ") });
+      setTimeout(function () { if (p.textContent) p.textContent = ""; }, Math.min(until[f], 20000));
     });
   }
 
@@ -190,7 +206,7 @@
         f.querySelectorAll("input:not([type=hidden]),textarea").forEach(function (e) { e.value = ""; });
       }
     },
-    mine: function (m) { own = { supported: m.supported || [], commitments: m.commitments || [] }; applyOwn(); },
+    mine: function (m) { own = { supported: m.supported || [], commitments: m.commitments || [] }; if (m.me) meId = String(m.me); applyOwn(); },
     stage: function () { css(); applyOwn(); },
     html: function (el, m) {
       if (m.id.indexOf("rm-item-") === 0) { morph(el, m.html); return true; }

@@ -16,7 +16,19 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from server.activities.gaps.service import RANGES
-from server.models import DotVote, GapAnswer, PairwiseAnswer, Participant, RankingBallot, Receipt
+from server.models import (
+    DotVote,
+    GapAnswer,
+    PairwiseAnswer,
+    Participant,
+    RankingBallot,
+    Receipt,
+    RoadmapComment,
+    RoadmapCommitment,
+    RoadmapReceipt,
+    RoadmapRevision,
+    RoadmapSupport,
+)
 from server.workshops import ws as ws_module
 from server.workshops.messages import MAX_MESSAGE
 from tests.live_helpers import csrf_of, join, room
@@ -44,11 +56,15 @@ any_json = st.recursive(
 )
 
 
+ROADMAP_TYPES = ["rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment", "rm_plus", "rm_focus"]
+
+
 def message_like(r) -> st.SearchStrategy:
     """Messages shaped like a phone's, with fields good, bad, missing or extra."""
     ids = st.sampled_from([r.activity_id, *r.gap_ids, *r.segment_ids]) | st.integers(-3, 10) | any_json
     fields = {
-        "t": st.sampled_from(["hello", "mine", "answer", "dots", "rank", "pair", "ack", "html", ""]) | any_json,
+        "t": st.sampled_from(["hello", "mine", "answer", "dots", "rank", "pair", "ack", "html", "", *ROADMAP_TYPES])
+        | any_json,
         "k": st.sampled_from(["good-key-0001", "short", "x" * 65]) | st.text(min_size=8, max_size=64) | any_json,
         "a": st.just(r.activity_id) | ids,
         "g": st.sampled_from(r.gap_ids) | ids,
@@ -59,6 +75,17 @@ def message_like(r) -> st.SearchStrategy:
         "x": ids,
         "y": ids,
         "c": st.sampled_from(["a", "b", "tie"]) | any_json,
+        # The roadmap's messages (rm_*): item, field or list, version, row, organization...
+        "i": ids,
+        "f": st.sampled_from(["title", "budget", "progress", "horizon", "nope", ""]) | any_json,
+        "b": st.integers(-1, 3) | any_json,
+        "r": st.sampled_from(["partner", "milestone", "indicator", "x"]) | any_json,
+        "n": ids,
+        "org": TEXT | any_json,
+        "role": st.sampled_from(["lead", "partner", "funder", "other", "boss"]) | any_json,
+        "note": TEXT | any_json,
+        "text": TEXT | any_json,
+        "on": st.booleans() | any_json,
         "extra": any_json,
     }
     return st.fixed_dictionaries({"t": fields.pop("t")}, optional=fields)
@@ -133,6 +160,9 @@ def assert_nothing_invalid_stored(db, r, honest: Honest) -> None:
     assert db.exec(select(DotVote)).all() == []
     assert db.exec(select(RankingBallot)).all() == []
     assert db.exec(select(PairwiseAnswer)).all() == []
+    # Nor anything of a roadmap (its messages and forms name an activity of another kind).
+    for model in (RoadmapRevision, RoadmapCommitment, RoadmapComment, RoadmapSupport, RoadmapReceipt):
+        assert db.exec(select(model)).all() == [], model
     for receipt in db.exec(select(Receipt)):
         assert 8 <= len(receipt.key) <= 64 and receipt.key.isascii() and receipt.key.isprintable()
     mine = {
@@ -178,7 +208,25 @@ FORM_FIELDS = [
     "b",
     "choice",
     "seq",
+    # The roadmap's forms
+    "item",
+    "field",
+    "value",
+    "base",
+    "kind",
+    "row",
+    "amount",
+    "currency",
+    "organization",
+    "role",
+    "note",
+    "text",
+    "on",
+    "commitment",
 ]
+
+
+FORM_ROUTES = ["rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment", "rm_plus"]
 
 
 def form_value(r) -> st.SearchStrategy:
@@ -199,7 +247,7 @@ def test_arbitrary_form_fields_at_the_participant_routes(app, db, users, monkeyp
 
         @EXAMPLES
         @given(
-            route=st.sampled_from(["answer", "dots", "rank", "pair"]),
+            route=st.sampled_from(["answer", "dots", "rank", "pair", *FORM_ROUTES]),
             fields=st.dictionaries(st.sampled_from(FORM_FIELDS), form_value(r), max_size=8),
             segments=st.lists(form_value(r), max_size=3),
             activity=st.just(str(r.activity_id)) | form_value(r),

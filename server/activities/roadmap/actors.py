@@ -64,7 +64,9 @@ def as_participant(session: Session, participant_id: int, activity_id) -> Actor:
     """A participant writing in an open, unlocked roadmap activity of their workshop."""
     activity = roadmap_activity(session, activity_id)
     participant = session.get(Participant, participant_id)
-    if participant is None or participant.removed or participant.workshop_id != activity.workshop_id:
+    if participant is not None and participant.workshop_id != activity.workshop_id:
+        raise refuse(N_("This activity does not exist."))  # another workshop's: nothing to learn of it
+    if participant is None or participant.removed:
         raise refuse(N_("You are no longer part of this workshop."))
     if activity.status != ActivityStatus.open:
         raise refuse(N_("This activity is closed; your answer was not saved."))

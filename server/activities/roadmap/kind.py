@@ -27,7 +27,7 @@ from server.activities.tables import ExportContext, ExportTable
 from server.activities.values import an_id
 from server.db import after_commit
 from server.errors import Invalid
-from server.i18n import N_, Message
+from server.i18n import N_, Message, Nn_
 from server.models import Activity, RoadmapCommitment, RoadmapRevision, RoadmapSupport
 from server.outbox import notify
 from server.realtime.topics import Piece, Topic
@@ -67,6 +67,7 @@ class Roadmap(ActivityType):
     phone_css = True
     chain_reads_live = True
     row_columns = ROW_COLUMNS
+    took_part = Nn_("%(num)s of %(total)s has taken part", "%(num)s of %(total)s have taken part")
 
     def __init__(self) -> None:
         self.presence = live.Presence()
@@ -190,6 +191,8 @@ class Roadmap(ActivityType):
         item_id = moderation.control(session, user, chain_id, activity, control, data)
         after_commit(session, lambda: self._touch(activity.id, item_id))
         marks = [Topic.RESULTS, Topic.COUNTS] + ([Piece(f"item:{item_id}")] if item_id else [Topic.STAGE])
+        if control in ("lock_item", "unlock_item"):  # the card itself changes (its forms): drawn again whole
+            marks.append(Topic.STAGE)
         notify(session, activity.workshop_id, *marks)
 
     def facilitator_page(self, session: Session, user, chain_id: int, activity, page: str, query: dict):

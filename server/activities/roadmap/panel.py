@@ -95,7 +95,13 @@ def pieces(view, keys: list[str], presence: live.Presence) -> dict:
         panel.editing = presence.editing(view.workshop.id)
     phones: dict = {}
     for item_id in sorted(changed & known):
-        phones[f"piece:item:{item_id}"] = (f"rm-item-{item_id}", ITEM_TEMPLATE, {"it": panel.item(item_id)})
+        # The patch: what a phone's script merges (a tenth of the card), to every phone at
+        # every change; a phone draws the whole card from the stage.
+        phones[f"piece:item:{item_id}"] = (
+            f"rm-item-{item_id}",
+            ITEM_TEMPLATE,
+            {"it": panel.item(item_id), "patch": True},
+        )
     for item_id in sorted(editing & known):
         phones[f"piece:ed:{item_id}"] = (
             f"rm-ed-{item_id}",

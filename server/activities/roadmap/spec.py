@@ -22,6 +22,23 @@ from __future__ import annotations
 from server.activities.settings import ACTION_LINES, ActivityKind, Choice, Setting
 from server.i18n import N_
 
+RANKING_KEY = "ranking"  # the ranking kind's key (its spec is not imported: kinds stay apart)
+
+
+def items_needed(settings: dict, agenda: frozenset[str]) -> str:
+    """No action line need be chosen on the agenda when the activity brings the chain's open
+    items, or takes its lines from a ranking of the same workshop; else the message."""
+    if settings.get("bring") in ("open_and_lines", "open"):
+        return ""
+    if settings.get("lines_from") == "ranking":
+        if RANKING_KEY in agenda:
+            return ""
+        return N_(
+            "This workshop has no ranking activity: choose at least one action line, or bring the chain's open items."
+        )
+    return N_("Choose at least one action line, or bring the chain's open items.")
+
+
 ROADMAP = ActivityKind(
     key="roadmap",
     label=N_("Roadmap editing"),
@@ -63,4 +80,8 @@ ROADMAP = ActivityKind(
         Setting("locked", N_("Locked (participants change nothing)"), "bool", False),
     ),
     live=True,
+    items_needed=items_needed,
+    items_hint=N_(
+        "Optional when the activity brings the chain's open items or takes the top lines of this workshop's ranking."
+    ),
 )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -137,9 +138,9 @@ def test_the_console_locks_an_item_and_restores_a_revision(app, db, users):
         assert db.get(RoadmapItem, item).locked
         f = form_of(phone_page(phone, r), f"f-{item}-description")
         refused = phone.post(f"/p/{r.workshop_id}/rm_edit", data={**f, "value": "x"}, follow_redirects=False)
-        assert refused.status_code == 303  # Post/Redirect/Get: a reload sends nothing again
-        refused = phone.get(refused.headers["location"])
-        error = re.search(rf'id="f-{item}-description".*?class="card-error" role="alert">([^<]+)<', refused.text, re.S)
+        assert refused.status_code == 303  # Post/Redirect/Get: the refusal is shown once at its field
+        shown = phone.get(refused.headers["location"]).text
+        error = re.search(rf'id="f-{item}-description".*?class="card-error" role="alert">([^<]+)<', shown, re.S)
         assert error and "bloque" in error.group(1)  # the workshop's language: Spanish
         history = console.get(f"/workshops/{r.workshop_id}/activities/{r.activity_id}/kind/history?item={item}")
         assert history.status_code == 200 and "Primero" in history.text
@@ -154,3 +155,31 @@ def test_the_console_locks_an_item_and_restores_a_revision(app, db, users):
         assert back.status_code == 303
     db.expire_all()
     assert db.get(RoadmapItem, item).title == "Primero"  # restoring the edit's own value: unchanged
+
+
+def test_the_phones_transport_sequence_is_accepted_on_every_roadmap_write():
+    """The transport (static/phone/transport.js) adds its sequence ``s`` to every write: a
+    roadmap write carrying it must read as that write, not as an unreadable message."""
+    from server.workshops import messages
+
+    base = {"k": "k" * 10, "a": 1, "s": 7}
+    for body in (
+        {"t": "rm_edit", "i": 1, "f": "title", "b": 0, "v": "x"},
+        {"t": "rm_row", "i": 1, "r": "milestone", "v": {"text": "x"}},
+        {"t": "rm_commit", "i": 1, "org": "", "role": "lead"},
+        {"t": "rm_withdraw", "c": 1},
+        {"t": "rm_comment", "i": 1, "text": "x"},
+        {"t": "rm_plus", "i": 1, "on": True},
+    ):
+        parsed = messages.parse(json.dumps({**base, **body}))
+        assert parsed.t == body["t"] and parsed.s == 7
+
+
+def test_the_projector_and_console_count_who_took_part_not_who_voted(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    with TestClient(app) as desk:
+        login(desk, users.a.email)
+        for page in ("projector", "live"):
+            html = desk.get(f"/workshops/{r.workshop_id}/{page}", headers={"Accept-Language": "es"}).text
+            assert "0 de 0 han participado" in html, page
+            assert "votaron" not in html, page
