@@ -101,7 +101,6 @@ def _attendance(session: Session, scope: Scope, locale: str) -> dict:
 def report_context(session: Session, state, scope: Scope, export: Export, t: Translator) -> dict:
     sections = []
     for workshop, activity, ctx in export.activities:
-        ranking = ctx.results.get("ranking")
         sections.append(
             {
                 "workshop": workshop,
@@ -110,7 +109,6 @@ def report_context(session: Session, state, scope: Scope, export: Export, t: Tra
                 "ctx": ctx,
                 "results": ctx.results,
                 "respondents": ctx.view.answered,
-                "headline": ranking.get("headline") if ranking else None,
             }
         )
     counts = attendance_counts(session, [w.id for w in scope.workshops])
