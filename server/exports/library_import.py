@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from server.errors import Invalid
+from server.exports.service import log_entry
 from server.i18n import N_, Message
-from server.models import ValueChain, WorkArea
+from server.models import User, ValueChain, WorkArea
 from server.valuechains import library
 from server.valuechains.library import GAPS, LibraryKind
 
@@ -149,11 +151,26 @@ def check_rows(session: Session, chain: ValueChain, kind: LibraryKind, rows: lis
     return rows
 
 
-def do_import_rows(session: Session, chain: ValueChain, kind: LibraryKind, rows: list[Row]) -> int:
-    """Add every row, or none: Invalid (nothing written) if any row is bad."""
+def posted_rows(text: str) -> list[Row]:
+    """The previewed rows as the confirmation form sends them back (JSON); Invalid when
+    there are none, too many, or they are not rows."""
+    try:
+        posted = json.loads(text or "[]")
+        rows = [Row(int(r["number"]), {str(k): str(v) for k, v in r["data"].items()}) for r in posted]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        rows = []
+    if not rows or len(rows) > MAX_ROWS:
+        raise Invalid({"file": Message(N_("Choose a CSV or XLSX file."))})
+    return rows
+
+
+def do_import_rows(session: Session, user: User, chain: ValueChain, kind: LibraryKind, rows: list[Row]) -> int:
+    """Add every row, or none: Invalid (nothing written) if any row is bad. The import is
+    logged with the exports (who, what, when)."""
     checked = check_rows(session, chain, kind, rows)
     if any(r.errors for r in checked):
         raise Invalid({"file": Message(N_("Some rows have errors: nothing was imported."))})
     for row in checked:
         library.do_add_item(session, chain, kind, row.data)
+    session.add(log_entry(user, "chain", chain.id, chain.name, "import", f"{len(checked)} {kind.slug}"[:64]))
     return len(checked)

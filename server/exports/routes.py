@@ -146,17 +146,11 @@ def library_import_confirm(
     chain = access_chain(session, user, chain_id)
     lk = library.kind_named(kind)
     try:
-        posted = json.loads(str(form.get("rows") or "[]"))
-        rows = [items_import.Row(int(r["number"]), {str(k): str(v) for k, v in r["data"].items()}) for r in posted]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        rows = []
-    if not rows or len(rows) > items_import.MAX_ROWS:
-        return _import_page(
-            request, chain, lk, errors={"file": Message(N_("Choose a CSV or XLSX file."))}, status_code=422
-        )
+        rows = items_import.posted_rows(str(form.get("rows") or ""))
+    except Invalid as exc:
+        return _import_page(request, chain, lk, errors=exc.errors, status_code=422)
     try:
-        count = items_import.do_import_rows(session, chain, lk, rows)
+        items_import.do_import_rows(session, user, chain, lk, rows)
     except Invalid as exc:
         return _import_page(request, chain, lk, rows=rows, errors=exc.errors, status_code=422)
-    session.add(service.log_entry(user, "chain", chain.id, chain.name, "import", f"{count} {lk.slug}"[:64]))
     return redirect(request, request.url_for("library", chain_id=chain.id, kind=lk.slug))
