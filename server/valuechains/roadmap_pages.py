@@ -42,13 +42,21 @@ from server.models import (
     RoadmapItemActionLine,
     RoadmapPhase,
     RoadmapRevision,
+    ValueChain,
     Workshop,
 )
+from server.valuechains.service import access_chain
 
 NO_VALUE = "—"
 
 
 # Loading what a route names -----------------------------------------------------------
+
+
+def access_chain_item(session: Session, user, chain_id: int, item_id: int) -> tuple[ValueChain, RoadmapItem]:
+    """The chain, authorized for ``user``, and one of its items; else 404."""
+    chain = access_chain(session, user, chain_id)
+    return chain, access_item(session, chain.id, item_id)
 
 
 def access_item(session: Session, chain_id: int, item_id: int) -> RoadmapItem:

@@ -92,8 +92,7 @@ def roadmap_item_create(
 
 @router.get("/{rm_item_id}", name="roadmap_item")
 def roadmap_item(request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     return rv.item_page(request, session, chain, item)
 
 
@@ -101,8 +100,7 @@ def roadmap_item(request: Request, session: DbSession, user: CurrentUser, chain_
 def roadmap_field_edit(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, field_name: str
 ) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     name = rv.field_name_of(field_name)
     view = reading.item_view(session, item.id)
     form = pages.form_value(name, view.values[name])
@@ -115,8 +113,7 @@ def roadmap_field_update(
 ) -> Response:
     """Set a field from the version the form was shown at: applied, or the conflict page
     (the editor's text kept in the form, now from the current version)."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     name = rv.field_name_of(field_name)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
@@ -150,8 +147,7 @@ def roadmap_field_update(
 def roadmap_row_add(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, row_kind: str, form: Posted
 ) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     kind = rv.row_kind_of(row_kind)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
@@ -175,8 +171,7 @@ def roadmap_row_update(
     form: Posted,
 ) -> Response:
     """Change a row (or remove it: the form's "remove" button) from the version seen."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     kind = rv.row_kind_of(row_kind)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
@@ -205,8 +200,7 @@ def roadmap_restore(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, revision_id: Id, form: Posted
 ) -> Response:
     """Set a field or row back to the value a revision made (a new revision)."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     revision = pages.access_revision(session, item, revision_id)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
@@ -223,8 +217,7 @@ def roadmap_restore(
 def roadmap_lock(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, form: Posted
 ) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     data = fields(form)
     try:
         roadmap.set_locked(session, as_facilitator(session, user, chain.id), item.id, rv.flag(data, "locked"))
@@ -238,8 +231,7 @@ def roadmap_comment_hide(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, comment_id: Id, form: Posted
 ) -> Response:
     """Hide a comment from participants (or show it again)."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     data = fields(form)
     try:
         hidden = rv.flag(data, "hidden")
@@ -254,8 +246,7 @@ def roadmap_comment_hide(
 def roadmap_comment(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, form: Posted
 ) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     try:
@@ -271,8 +262,7 @@ def roadmap_link(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, target: str, form: Posted
 ) -> Response:
     """Link the item to an action line or a gap of the chain (``linked`` 1), or unlink it."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     if target not in LINK_TARGETS:
         raise NotFound()
     data = fields(form)
@@ -291,8 +281,7 @@ def roadmap_commit(
     request: Request, session: DbSession, user: CurrentUser, chain_id: Id, rm_item_id: Id, form: Posted
 ) -> Response:
     """Record an organization's commitment (kept as made; withdrawing it is a record too)."""
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
     try:
@@ -321,8 +310,7 @@ def roadmap_withdraw(
     commitment_id: Id,
     form: Posted,
 ) -> Response:
-    chain = chains.access_chain(session, user, chain_id)
-    item = pages.access_item(session, chain.id, rm_item_id)
+    chain, item = pages.access_chain_item(session, user, chain_id, rm_item_id)
     commitment = pages.access_commitment(session, item, commitment_id)
     data = fields(form)
     actor = as_facilitator(session, user, chain.id)
