@@ -73,6 +73,7 @@ def join(page: Page, r: Room, *, how: str, name: str, group: str) -> None:
     page.get_by_label(t("Your segment of the chain")).select_option(label="Productores")
     page.get_by_role("button", name=t("Join")).click()
     expect(page).to_have_url(re.compile(rf"/p/{r.workshop_id}$"))
+    page.wait_for_load_state("load")  # the phone's script is bound: a tap before it is a bare radio
     fits_the_screen(page)
 
 
