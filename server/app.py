@@ -32,6 +32,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import LOCALES, Translator, pick_locale
 from server.realtime.topics import Topic
+from server.realtime.wire import RAW_SEND
 from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
 from server.workshops.participants import KnownParticipants
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Admission, limit=settings.participant_posts_in_flight)
     if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
         app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
+    app.add_middleware(KeepRawSend)  # outermost of all: it must see the server's own send
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
@@ -244,6 +246,20 @@ class Admission:
             self._slots = asyncio.Semaphore(self.limit)
         async with self._slots:
             await self.app(scope, receive, send)
+
+
+class KeepRawSend:
+    """Keeps a websocket's ``send`` as the server gave it in its scope (``RAW_SEND``):
+    wrapped by the middleware further in, it no longer leads to the socket, which
+    ``server.realtime.wire`` writes broadcast frames to directly."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -1,5 +1,12 @@
 """One websocket as the hub sees it: who it is (workshop, role, language, participant or
-facilitator) and its own sender task, which keeps only the latest text per topic."""
+facilitator) and how its messages leave.
+
+When the server lets frames be written straight to the socket (``server.realtime.wire``),
+a message goes out at once, from whatever code queues or pushes it, with no task switch:
+a broadcast's frame is encoded once for every phone. Otherwise, and whenever the socket
+cannot take more now (its buffer is full) or something is still waiting, messages wait
+in the connection's sender task, which keeps only the latest text per topic and sends in
+order, so a slow phone delays no one and never builds a backlog."""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from server.realtime.topics import AudienceKey
+from server.realtime.wire import RawSocket, text_frame
 
 log = logging.getLogger("minka.hub")
 
@@ -31,8 +39,10 @@ class Connection:
         user_id: int | None = None,
         recheck: Callable[[], Awaitable[bool]] | None = None,
         language: str = DEFAULT_LANGUAGE,
+        raw: RawSocket | None = None,
     ):
         self.send = send
+        self.raw = raw
         self.close = close
         self.workshop_id = workshop_id
         self.audience = audience  # the role
@@ -48,28 +58,47 @@ class Connection:
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._sending = False  # the sender task is inside an awaited send
         self.closed = False
         self.closed_by_server = False
 
-    def push(self, topic: str, text: str, tick: int) -> None:
+    def _idle(self) -> bool:
+        """Nothing waits to go before a new message (it may be written at once)."""
+        return not (self._queue or self._latest or self._sending or self.closed_by_server)
+
+    def push(self, topic: str, text: str, tick: int, frame: bytes | None = None) -> None:
         """Replace whatever this topic had waiting: only the latest state matters. A text
         from an older tick than one already pushed is dropped (a large room's hand-out
-        takes several turns of the loop, and the next tick's may overtake it)."""
-        if tick < self._ticks.get(topic, 0):
+        takes several turns of the loop, and the next tick's may overtake it). ``frame``:
+        the text already encoded (one encoding for a whole audience)."""
+        if tick < self._ticks.get(topic, 0) or self.closed:
             return
         self._ticks[topic] = tick
+        if self.raw is not None and self._idle() and self.raw.write(frame or text_frame(text)):
+            return
         self._latest[topic] = text
-        self._wake.set()
+        self._kick()
 
     def queue(self, text: str) -> None:
         """Messages that must all arrive, in order (acknowledgements, own answers)."""
+        if self.closed:
+            return
+        if self.raw is not None and self._idle() and self.raw.write(text_frame(text)):
+            return
         self._queue.append(text)
-        self._wake.set()
+        self._kick()
 
     def end(self) -> None:
         """Close from the server, after what is queued (in the connection's own loop)."""
         self.closed_by_server = True
+        self._kick()
+
+    def _kick(self) -> None:
+        """Wake the sender task, made at its first use: with frames written straight to
+        the socket most connections never need one (memory, in a room of thousands)."""
         self._wake.set()
+        if self._task is None and self.loop is not None and not self.closed:
+            self._task = self.loop.create_task(self._run())
 
     async def verify(self) -> None:
         """Ask again whether this screen may stay; close it when not, or when the check
@@ -86,7 +115,8 @@ class Connection:
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._task = self.loop.create_task(self._run())
+        if self.raw is None:
+            self._task = self.loop.create_task(self._run())
 
     async def stop(self) -> None:
         self.closed = True
@@ -100,16 +130,20 @@ class Connection:
             while not self.closed:
                 await self._wake.wait()
                 self._wake.clear()
+                self._sending = True
                 while self._queue and not self.closed:
-                    await self.send(self._queue.popleft())
+                    await self.send(self._queue[0])
+                    self._queue.popleft()
                 if self.closed_by_server:
                     self.closed = True
                     if self.close is not None:
                         await self.close()
                     return
-                if self._latest and not self.closed:
-                    latest, self._latest = self._latest, {}
-                    for text in latest.values():
-                        await self.send(text)
+                while self._latest and not self.closed:
+                    topic, text = next(iter(self._latest.items()))
+                    await self.send(text)
+                    if self._latest.get(topic) is text:  # not replaced meanwhile
+                        del self._latest[topic]
+                self._sending = False
         except Exception:  # the socket went away; its receive loop notices and detaches
             self.closed = True

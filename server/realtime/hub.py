@@ -34,6 +34,7 @@ import anyio
 
 from server.realtime.connection import DEFAULT_LANGUAGE, Connection
 from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, AudienceKey, Removed, Topic
+from server.realtime.wire import text_frame
 
 __all__ = ["CONSOLE", "DELIVERY_SLICE", "PARTICIPANTS", "PROJECTOR", "Connection", "Hub"]
 
@@ -258,11 +259,14 @@ class Hub:
     @staticmethod
     def _deliver(audiences: dict[AudienceKey, list[Connection]], messages: Texts, tick: int) -> None:
         """Hand each audience's texts (the same objects for all its connections) out."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Connection, dict[str, str]]]] = defaultdict(list)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Connection, dict[str, tuple[str, bytes]]]]] = defaultdict(
+            list
+        )
         for key, conns in audiences.items():
-            texts = messages.get(key)
-            if not texts:
+            if not messages.get(key):
                 continue
+            # Encoded once for the whole audience (connections that write frames themselves).
+            texts = {topic: (text, text_frame(text)) for topic, text in messages[key].items()}
             for conn in conns:
                 if conn.loop is not None and not conn.closed:
                     by_loop[conn.loop].append((conn, texts))
@@ -274,8 +278,8 @@ class Hub:
                 # what is ready (acknowledgements), so a broadcast to a large room never
                 # holds a vote back for long.
                 for conn, texts in pairs[start : start + DELIVERY_SLICE]:
-                    for topic, text in texts.items():
-                        conn.push(topic, text, tick)
+                    for topic, (text, frame) in texts.items():
+                        conn.push(topic, text, tick, frame)
                 if start + DELIVERY_SLICE < len(pairs):
                     loop.call_soon(push_slice, pairs, start + DELIVERY_SLICE, loop)
 

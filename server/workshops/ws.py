@@ -22,6 +22,7 @@ from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.realtime.wire import raw_socket
 from server.web import Id
 from server.workshops import messages
 from server.workshops.participants import access_participant, cookie_name
@@ -64,7 +65,15 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     t = Translator(locale)
     await ws.accept()
     hub, writer, tallies, registry = app.state.hub, app.state.writer, app.state.tallies, app.state.registry
-    conn = Connection(ws.send_text, workshop_id, PARTICIPANTS, participant.id, close=ws.close, language=locale)
+    conn = Connection(
+        ws.send_text,
+        workshop_id,
+        PARTICIPANTS,
+        participant.id,
+        close=ws.close,
+        language=locale,
+        raw=raw_socket(ws.scope),
+    )
     hub.attach(conn)
     budget, window = MESSAGES_PER_SECOND, int(time.monotonic())
     try:
@@ -191,6 +200,7 @@ async def screen_socket(ws: WebSocket, workshop_id: Id, audience: str) -> None:
         user_id=user_id,
         recheck=still_allowed,
         language=screen_language(ws),
+        raw=raw_socket(ws.scope),
     )
     hub.attach(conn)
     for text in (await hub.current(workshop_id, audience, conn.language)).values():
