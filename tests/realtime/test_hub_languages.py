@@ -190,6 +190,7 @@ def test_phones_results_are_held_back_for_every_language_alike(loop):
     assert Topic.RESULTS in hub._dirty[1]
 
 
+@pytest.mark.services
 @pytest.mark.skipif(not REDIS_URL, reason="needs Redis (MINKA_TEST_REDIS_URL)")
 def test_with_redis_each_process_renders_the_languages_of_its_own_connections(loop):
     from server.realtime.redis_backend import RedisBackend

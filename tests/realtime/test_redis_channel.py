@@ -14,7 +14,7 @@ from server.realtime.redis_backend import RedisBackend
 from server.realtime.topics import Removed, Topic
 
 REDIS_URL = os.environ.get("MINKA_TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (MINKA_TEST_REDIS_URL)")
+pytestmark = [pytest.mark.services, pytest.mark.skipif(not REDIS_URL, reason="needs Redis (MINKA_TEST_REDIS_URL)")]
 
 
 def other_database(url: str) -> str:

@@ -186,6 +186,7 @@ def test_the_hub_asks_only_that_user_s_screens_and_closes_those_refused(loop_box
     assert not theirs.closed_event.is_set()  # user 8 was not asked, though it would be refused
 
 
+@pytest.mark.services
 @pytest.mark.skipif(not REDIS_URL, reason="needs Redis (MINKA_TEST_REDIS_URL)")
 def test_a_revocation_reaches_screens_held_by_another_process(loop_box):
     from server.realtime.redis_backend import RedisBackend
