@@ -55,8 +55,10 @@ class Connection:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._latest: dict[str, str] = {}
         self._ticks: dict[str, int] = {}
-        self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
+        # Made with the sender task (below): with frames written straight to the socket
+        # most connections never need them, and a room of thousands feels each KiB.
+        self._queue: deque[str] | tuple = ()
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._sending = False  # the sender task is inside an awaited send
         self.closed = False
@@ -85,6 +87,8 @@ class Connection:
             return
         if self.raw is not None and self._idle() and self.raw.write(text_frame(text)):
             return
+        if not isinstance(self._queue, deque):
+            self._queue = deque()
         self._queue.append(text)
         self._kick()
 
@@ -96,6 +100,8 @@ class Connection:
     def _kick(self) -> None:
         """Wake the sender task, made at its first use: with frames written straight to
         the socket most connections never need one (memory, in a room of thousands)."""
+        if self._wake is None:
+            self._wake = asyncio.Event()
         self._wake.set()
         if self._task is None and self.loop is not None and not self.closed:
             self._task = self.loop.create_task(self._run())
@@ -116,11 +122,13 @@ class Connection:
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         if self.raw is None:
+            self._wake = asyncio.Event()
             self._task = self.loop.create_task(self._run())
 
     async def stop(self) -> None:
         self.closed = True
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
         if self._task is not None and self._task is not asyncio.current_task():
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._task

@@ -65,4 +65,8 @@ def raw_socket(scope) -> RawSocket | None:
         return None
     if getattr(protocol.conn, "extensions", None):  # compressed frames need the protocol's own encoder
         return None
+    # The handshake is over: its request and response (headers, ~3 KiB) are not read
+    # again by the protocol once the connection is accepted.
+    if getattr(protocol, "handshake_complete", False):
+        protocol.request = protocol.response = None
     return RawSocket(protocol)

@@ -55,12 +55,19 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
         await ws.close(code=4403)
         return
     token = ws.cookies.get(cookie_name(workshop_id))
-    participant, workshop = await read_in_thread(
-        app.state.db.reader, lambda s: (access_participant(s, workshop_id, token), s.get(Workshop, workshop_id))
-    )
-    if participant is None or workshop is None:
+
+    def who(session: Session) -> tuple[int, str] | None:
+        # Only the id and name are kept: a room holds thousands of these handlers.
+        participant = access_participant(session, workshop_id, token)
+        if participant is None or session.get(Workshop, workshop_id) is None:
+            return None
+        return participant.id, participant.name
+
+    found = await read_in_thread(app.state.db.reader, who)
+    if found is None:
         await ws.close(code=4401)
         return
+    participant_id, participant_name = found
     locale = screen_language(ws)
     t = Translator(locale)
     await ws.accept()
@@ -69,7 +76,7 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
         ws.send_text,
         workshop_id,
         PARTICIPANTS,
-        participant.id,
+        participant_id,
         close=ws.close,
         language=locale,
         raw=raw_socket(ws.scope),
@@ -101,17 +108,17 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
             if isinstance(message, messages.Hello):
                 for text in (await hub.current(workshop_id, PARTICIPANTS, locale)).values():
                     conn.queue(text)
-                await _send_mine(conn, app, participant.id, message.a)
+                await _send_mine(conn, app, participant_id, message.a)
             elif isinstance(message, messages.Mine):
-                await _send_mine(conn, app, participant.id, message.a)
+                await _send_mine(conn, app, participant_id, message.a)
             elif isinstance(message, messages.SIGNALS):  # written nowhere: the kind tells the room
                 mark = lambda *marks: hub.mark_dirty(workshop_id, *marks)  # noqa: E731
-                registry.for_message(message.t).signal(message, participant.id, participant.name, mark)
+                registry.for_message(message.t).signal(message, participant_id, participant_name, mark)
             else:  # a write: its kind says what the writer runs
                 kind = registry.for_message(message.t)
-                await _answer(conn, writer, kind.write(message, tallies, participant.id), kind, message.k, t)
+                await _answer(conn, writer, kind.write(message, tallies, participant_id), kind, message.k, t)
                 if kind.next_message(message):  # e.g. the next two lines to compare
-                    await _send_mine(conn, app, participant.id, message.a)
+                    await _send_mine(conn, app, participant_id, message.a)
     except WebSocketDisconnect:
         pass
     finally:
