@@ -209,8 +209,23 @@ def _library_of(kind: str) -> str:
     return KINDS[kind].library if kind in KINDS else ""
 
 
-def write_json(session: Session, state, scope: Scope, path: Path) -> None:
-    """The document in canonical form (keys sorted, compact), streamed to ``path``."""
+def write_json(session: Session, state, scope: Scope, path: Path, progress=None) -> None:
+    """The document in canonical form (keys sorted, compact), streamed to ``path``;
+    ``progress`` (``jobs.Progress``) is told of each activity's answers as they are written."""
+    doc = lazy_document(session, scope, state.registry)
+    if progress is not None:
+        activities = [a for w in doc["workshops"] for a in w["activities"]]
+        progress.start(len(activities))
+        for a in activities:
+            a["answers"] = _counted(a["title"], a["answers"], progress)
     with path.open("w", encoding="utf-8") as out:
-        for chunk in canonical_chunks(lazy_document(session, scope, state.registry)):
+        for chunk in canonical_chunks(doc):
             out.write(chunk)
+
+
+def _counted(title: str, answers, progress) -> Lazy:
+    def items():
+        progress.next_table(title)
+        return progress.counted(iter(answers))
+
+    return Lazy(items)
