@@ -247,7 +247,7 @@ def test_the_roadmap_round_trips_with_the_chain(db, app, empty_installation):
 def test_a_workshop_with_a_roadmap_round_trips(db, app, empty_installation):
     from server.models import Activity
 
-    user, coffee = _demo_roadmap(db, app)
+    user, _coffee = _demo_roadmap(db, app)
     workshop_id = db.exec(select(Activity.workshop_id).where(Activity.kind == "roadmap").order_by(Activity.id)).first()
     registry = make_registry()
     from server.exports.service import workshop_scope
