@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
     from server.exports.api import router as api_router
+    from server.exports.import_routes import router as json_import_router
     from server.exports.job_routes import router as export_jobs_router
     from server.exports.routes import router as exports_router
     from server.results.chain_routes import router as chain_results_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chain_results_router,
         exports_router,
         export_jobs_router,
+        json_import_router,
         api_router,
     )
     for router in routers:

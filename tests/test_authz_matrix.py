@@ -120,6 +120,10 @@ ROUTES = {
     # An export through a job (the page's buttons): its progress and file need the chain
     # and the job to be the user's own (tests/exports/test_jobs.py: a job id opens nothing).
     **{f"{scope}_export_{route}": CHAIN for scope in ("workshop", "chain") for route in ("start", "job", "file")},
+    # Issue 14: a full-data JSON import makes a chain for any account: admins only.
+    "admin_import_form": ADMIN,
+    "admin_import_preview": ADMIN,
+    "admin_import_confirm": ADMIN,
     "api_chains": ANY_FACILITATOR,
     "api_chain": CHAIN,
     "api_workshop": CHAIN,

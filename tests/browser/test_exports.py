@@ -92,3 +92,42 @@ def test_library_items_are_imported_from_a_file(devices: Devices, db, users, tmp
     phone.get_by_role("button", name=t("Check the file")).click()
     phone.get_by_role("button", name="Agregar 1 elemento a la biblioteca").click()
     expect(phone.get_by_text("Brecha del archivo")).to_be_visible()
+
+
+def test_an_admin_imports_a_full_data_export_from_the_administration(
+    devices: Devices, db, users, app, tmp_path, page_problems
+):
+    """Reached by clicking from the start page: Administration › Import full data (JSON);
+    a file that is not JSON says so, a workshop's export is previewed then imported."""
+    import json
+
+    from server.exports.gather import scope_of_workshop
+    from server.exports.portable import document
+    from server.models import ValueChain
+
+    page_problems.allow(r"status of 422")  # the bad file's page answers 422
+    world = export_world.build(db, users)
+    scope = scope_of_workshop(db, world.workshop, db.get(ValueChain, world.chain.id), users.a)
+    good = tmp_path / "taller.json"
+    good.write_text(json.dumps(document(db, scope, app.state.registry)), encoding="utf-8")
+    bad = tmp_path / "notes.json"
+    bad.write_text("these are notes, not JSON", encoding="utf-8")
+    phone = devices.phone("admin")
+    log_in(phone, users.admin.email)
+    phone.get_by_role("link", name=t("Administration")).click()
+    phone.get_by_role("link", name=t("Import full data (JSON)")).click()
+    fits_the_screen(phone)
+    phone.get_by_label(t("File")).set_input_files(str(bad))
+    phone.get_by_role("button", name=t("Check the file")).click()
+    expect(phone.get_by_text(t("This file is not JSON."))).to_be_visible()
+    phone.get_by_label(t("File")).set_input_files(str(good))
+    phone.get_by_label(t("Owner of the imported chain")).select_option(label=f"{users.a.name} ({users.a.email})")
+    phone.get_by_role("button", name=t("Check the file")).click()
+    preview = phone.locator("[data-import-preview]")
+    expect(preview).to_be_visible()
+    expect(preview.locator("[data-chain-name]")).to_have_text(world.chain.name)
+    expect(preview.get_by_text(world.workshop.title)).to_be_visible()
+    fits_the_screen(phone)
+    phone.get_by_role("button", name=t("Import as a new value chain")).click()
+    expect(phone.get_by_role("heading", name=world.chain.name)).to_be_visible()
+    expect(phone.get_by_text(world.workshop.title)).to_be_visible()
