@@ -108,7 +108,7 @@ def test_a_failed_export_is_said_plainly(app, client_a, users, world):
     failed: Future = Future()
     failed.set_exception(RuntimeError("out of memory"))
     jobs.finished(folder, failed)
-    page = client_a.get(f"/workshops/{world.workshop.id}/exports/{job_id}")
+    page = client_a.get(f"/workshops/{world.workshop.id}/exports/{job_id}", headers={"Accept-Language": "en"})
     assert 'data-job-state="failed"' in page.text and "data-export-failed" in page.text
     assert "could not be made" in page.text and "out of memory" not in page.text
     assert '<meta http-equiv="refresh"' not in page.text
