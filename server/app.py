@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.admin.routes import router as admin_router
     from server.auth.routes import router as auth_router
     from server.exports.api import router as api_router
+    from server.exports.import_routes import router as json_import_router
+    from server.exports.job_routes import router as export_jobs_router
     from server.exports.routes import router as exports_router
     from server.results.chain_routes import router as chain_results_router
     from server.results.routes import router as results_router
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results_router,
         chain_results_router,
         exports_router,
+        export_jobs_router,
+        json_import_router,
         api_router,
     )
     for router in routers:

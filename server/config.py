@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         description="Seconds between two checks that an open console or projector may still watch "
         "(an expired login); logout, unsharing and deactivation close it at once. 0: never.",
     )
+    export_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a download from a workshop's or chain's page waits for its export before it "
+        "shows the export's progress instead (a small export is handed out at once).",
+    )
     min_group_size: int = Field(
         default=5,
         ge=1,

@@ -140,8 +140,12 @@ def secure_cookies(request: Request) -> bool:
     return forced if forced is not None else request.url.scheme == "https"
 
 
-async def _posted(request: Request) -> FormData:
-    return await request.form()
+async def _posted(request: Request):
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()  # an upload's temporary file, also when a later check refused the post
 
 
 # The posted form, for synchronous routes: read here, on the event loop, so that the route

@@ -197,6 +197,33 @@ def route_values(world: World, name: str, role: str | None = None) -> dict:
     return values
 
 
+def export_job(settings, user, what: str, subject_id: int, product: str = "json") -> str:
+    """A finished export job of ``user`` (its folder written as the worker leaves it)."""
+    from server.exports import jobs
+
+    job_id, folder = jobs.create(
+        settings,
+        user_id=user.id,
+        what=what,
+        subject_id=subject_id,
+        product=product,
+        filename=f"minka-test.{product}",
+        media_type="application/json",
+    )
+    (folder / jobs.FILE).write_text("{}")
+    jobs.write_status(folder, state=jobs.DONE, sha256="0" * 64)
+    return job_id
+
+
+def export_job_values(app, world: World, users, name: str, role: str) -> dict:
+    """For an export job's routes: a job of the role's own for an admin, facilitator A's
+    for everyone else (facilitator B names a job that is not theirs, of a chain they may not see)."""
+    what = "workshop" if name.startswith("workshop_") else "chain"
+    subject = world.values["workshop_id" if what == "workshop" else "chain_id"]
+    user = users.admin if role == "admin" else users.a
+    return {"job_id": export_job(app.state.settings, user, what, subject)}
+
+
 def fill(path: str, values: dict) -> str:
     def one(match):
         param = match.group(1).split(":")[0]

@@ -117,6 +117,13 @@ ROUTES = {
     # Issue 14: exports of a workshop and of a chain need the chain; the log is for admins.
     **{f"{scope}_export_{product}": CHAIN for scope in ("workshop", "chain") for product in PRODUCTS},
     "admin_export_log": ADMIN,
+    # An export through a job (the page's buttons): its progress and file need the chain
+    # and the job to be the user's own (tests/exports/test_jobs.py: a job id opens nothing).
+    **{f"{scope}_export_{route}": CHAIN for scope in ("workshop", "chain") for route in ("start", "job", "file")},
+    # Issue 14: a full-data JSON import makes a chain for any account: admins only.
+    "admin_import_form": ADMIN,
+    "admin_import_preview": ADMIN,
+    "admin_import_confirm": ADMIN,
     "api_chains": ANY_FACILITATOR,
     "api_chain": CHAIN,
     "api_workshop": CHAIN,
@@ -238,7 +245,10 @@ def test_route_answers_each_role_as_the_table_says(app, client, users, world, me
     failures = []
     for role, expected in _order(ROUTES[name]):
         with client_for(app, world, users, role) as c:
-            url = fill(path, route_values(world, name, role))
+            values = route_values(world, name, role)
+            if "{job_id}" in path:
+                values.update(route_world.export_job_values(app, world, users, name, role))
+            url = fill(path, values)
             data = None if method == "GET" else {"csrf_token": c.csrf}
             response = c.request(method, url, data=data, follow_redirects=False)
         got = _outcome(response)

@@ -272,6 +272,27 @@ class ActivityType(ABC):
         (old id -> new id). A kind that cannot import its answers refuses the import."""
         raise ValueError(f"answers of {self.key} cannot be imported")
 
+    #: Whether the full-fidelity JSON carries each activity's ``raw_rows`` as its
+    #: "answers". A kind whose data lives with the chain (the roadmap) says False and
+    #: carries it whole in ``portable_section`` instead.
+    answers_in_document: ClassVar[bool] = True
+
+    def portable_section(
+        self, session: Session, chain_id: int, activity_ids: list[int], known: dict[str, set], whole: bool
+    ) -> dict | None:
+        """The kind's data kept with the chain, in the full-fidelity JSON as
+        ``kinds.<key>``: of the whole chain (``whole``) or of the exported workshop's
+        activities ``activity_ids``. ``known`` holds the participant, activity and workshop
+        ids the document carries (others are named as null). None: nothing to carry."""
+        return None
+
+    def import_section(self, session: Session, chain_id: int, section: dict, ids: dict, user_id: int, phase: str):
+        """Store ``portable_section``'s data in a new chain: ``phase`` "before" the workshops
+        are imported (what activities reference) and "after" them (what names participants
+        and activities: ``ids["participant"]``, ``ids["activity"]``, ``ids["workshop"]``).
+        Ids the document does not hold raise KeyError (the import is refused)."""
+        raise ValueError(f"data of {self.key} cannot be imported")
+
     def raw_table(self, ctx: ExportContext) -> ExportTable:
         """The raw answers of this activity: one row per stored answer (shared by every
         activity of the kind), the participant as a pseudonymous id."""

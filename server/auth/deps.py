@@ -48,6 +48,7 @@ async def csrf_protect(request: Request) -> None:
     if not csrf.origin_ok(request.headers.get("origin"), request.headers.get("host"), settings.trusted_hosts):
         raise Forbidden()
     token = request.headers.get(csrf.HEADER)
+    form = None
     if token is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -56,4 +57,6 @@ async def csrf_protect(request: Request) -> None:
             token = value if isinstance(value, str) else None
     if not csrf.token_ok(request.app.state.secret, request.cookies.get(csrf.COOKIE), token):
         request.state.csrf_failed = True
+        if form is not None:
+            await form.close()  # a refused upload's temporary file, closed now
         raise Forbidden()

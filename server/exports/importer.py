@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
 
 from server.activities.kinds import KINDS
 from server.errors import Invalid
-from server.exports.portable import FORMAT, VERSION
+from server.exports.portable import FORMAT, READABLE
 from server.i18n import N_, Message
 from server.models import (
     ActionLine,
@@ -60,7 +61,7 @@ def check_document(doc) -> None:
     """The shape and version of the document, before anything is written."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _bad()
-    if doc.get("version") != VERSION:
+    if doc.get("version") not in READABLE:
         raise _bad(f"version {doc.get('version')!r}")
     try:
         chain = doc["chain"]
@@ -68,6 +69,8 @@ def check_document(doc) -> None:
         for key in ("segments", "gaps", "action_lines"):
             assert isinstance(chain[key], list)
         assert isinstance(doc["workshops"], list)
+        kinds = doc.get("kinds", {})
+        assert isinstance(kinds, dict) and all(k in KINDS and isinstance(v, dict) for k, v in kinds.items()), "kinds"
         for w in doc["workshops"]:
             dt.date.fromisoformat(w["date"])
             Attendance(w["attendance"])
@@ -100,7 +103,7 @@ def do_import(session: Session, user: User, doc: dict, registry) -> ValueChain:
     check_document(doc)
     try:
         return _import(session, user, doc, registry)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, StatementError) as exc:
         raise _bad(str(exc)[:200]) from None
 
 
@@ -149,8 +152,17 @@ def _import(session: Session, user: User, doc: dict, registry) -> ValueChain:
         session.add(line)
         session.flush()
         ids["action_line"][a["id"]] = line.id
+    ids.update(workshop={}, activity={})
+    sections = [(registry.get(key), section) for key, section in doc.get("kinds", {}).items()]
+    for kind, section in sections:
+        if kind is None:
+            raise _bad("kinds")
+        kind.import_section(session, chain.id, section, ids, user.id, "before")
     for w in doc["workshops"]:
         _import_workshop(session, user, chain, w, groups, ids, registry)
+    for kind, section in sections:
+        kind.import_section(session, chain.id, section, ids, user.id, "after")
+    session.flush()
     return chain
 
 
@@ -173,6 +185,7 @@ def _import_workshop(session, user, chain, w: dict, groups, ids, registry) -> No
         workshop.created_at = _when(w["created_at"])
     session.add(workshop)
     session.flush()
+    ids["workshop"][w["id"]] = workshop.id
     for p in w["participants"]:
         person = Participant(
             workshop_id=workshop.id,
@@ -201,6 +214,7 @@ def _import_workshop(session, user, chain, w: dict, groups, ids, registry) -> No
         )
         session.add(activity)
         session.flush()
+        ids["activity"][a["id"]] = activity.id
         library = "gap" if KINDS[a["kind"]].library == "gaps" else "action_line"
         for position, item in enumerate(a["items"]):
             column = "gap_id" if library == "gap" else "action_line_id"

@@ -19,7 +19,8 @@ from server.valuechains.library import ACTION_LINES, GAPS, items_of
 from server.workshops.service import agenda_of
 
 FORMAT = "minka-export"
-VERSION = 1
+VERSION = 2  # 2: the kinds' data kept with the chain (``kinds``: the roadmap)
+READABLE = (1, 2)  # the versions the importer reads
 
 
 def _plain(value):
@@ -117,7 +118,11 @@ def lazy_document(session: Session, scope: Scope, registry) -> dict:
                     "revealed": a.revealed,
                     "items": list(items),
                     "answers": Lazy(
-                        lambda kind=kind, a=a: (_plain(r) for r in kind.iter_raw_rows(session, a.id)) if kind else ()
+                        lambda kind=kind, a=a: (
+                            (_plain(r) for r in kind.iter_raw_rows(session, a.id))
+                            if kind is not None and kind.answers_in_document
+                            else ()
+                        )
                     ),
                 }
             )
@@ -149,6 +154,17 @@ def lazy_document(session: Session, scope: Scope, registry) -> dict:
                 "activities": activities,
             }
         )
+    known = {
+        "participant": {p["id"] for w in workshops for p in w["participants"]},
+        "activity": {a["id"] for w in workshops for a in w["activities"]},
+        "workshop": {w["id"] for w in workshops},
+    }
+    activity_ids = sorted(known["activity"])
+    kinds = {}
+    for kind in registry:
+        found = kind.portable_section(session, chain.id, activity_ids, known, scope.whole_chain)
+        if found is not None:
+            kinds[kind.key] = found
     return _plain(
         {
             "format": FORMAT,
@@ -199,6 +215,7 @@ def lazy_document(session: Session, scope: Scope, registry) -> dict:
                 ],
             },
             "workshops": workshops,
+            "kinds": kinds,
         }
     )
 
@@ -209,8 +226,23 @@ def _library_of(kind: str) -> str:
     return KINDS[kind].library if kind in KINDS else ""
 
 
-def write_json(session: Session, state, scope: Scope, path: Path) -> None:
-    """The document in canonical form (keys sorted, compact), streamed to ``path``."""
+def write_json(session: Session, state, scope: Scope, path: Path, progress=None) -> None:
+    """The document in canonical form (keys sorted, compact), streamed to ``path``;
+    ``progress`` (``jobs.Progress``) is told of each activity's answers as they are written."""
+    doc = lazy_document(session, scope, state.registry)
+    if progress is not None:
+        activities = [a for w in doc["workshops"] for a in w["activities"]]
+        progress.start(len(activities))
+        for a in activities:
+            a["answers"] = _counted(a["title"], a["answers"], progress)
     with path.open("w", encoding="utf-8") as out:
-        for chunk in canonical_chunks(lazy_document(session, scope, state.registry)):
+        for chunk in canonical_chunks(doc):
             out.write(chunk)
+
+
+def _counted(title: str, answers, progress) -> Lazy:
+    def items():
+        progress.next_table(title)
+        return progress.counted(iter(answers))
+
+    return Lazy(items)

@@ -94,16 +94,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def writer_for(product: str) -> Callable:
-    """The function that writes ``product``: ``write(session, state, scope, path, tmp)``."""
-    from server.exports import pdf, portable
+def writer_for(product: str, progress=None) -> Callable:
+    """The function that writes ``product``: ``write(session, state, scope, path, tmp)``;
+    ``progress`` (``jobs.Progress``) is told of each table and row written."""
+    from server.exports import jobs, pdf, portable
     from server.exports.csvzip import write_csv_zip
     from server.exports.opendata import write_open_data
     from server.exports.xlsx import write_xlsx
 
     def tabular(write):
         def run(session, state, scope, path, tmp):
-            write(gather(session, state, scope), path, tmp)
+            export = gather(session, state, scope)
+            if progress is not None:
+                jobs.wrap_tables(export, progress)
+            write(export, path, tmp)
+
+        return run
+
+    def whole(write):
+        def run(session, state, scope, path, tmp):
+            if progress is not None:
+                progress.start()
+            write(session, state, scope, path, tmp)
 
         return run
 
@@ -113,20 +125,16 @@ def writer_for(product: str) -> Callable:
         "opendata": tabular(
             lambda export, path, tmp: write_open_data(export, path, Translator(export.scope.locale).gettext)
         ),
-        "json": lambda session, state, scope, path, tmp: portable.write_json(session, state, scope, path),
-        "pdf": pdf.write_pdf,
+        "json": lambda session, state, scope, path, tmp: portable.write_json(session, state, scope, path, progress),
+        "pdf": whole(pdf.write_pdf),
     }[product]
 
 
-def build(session: Session, state, scope: Scope, product_key: str) -> Built:
-    """The export written to a temporary file by the export worker process (``worker.py``;
-    the caller streams it, then
-    ``discard``s it."""
-    from server.exports import pdf, worker
+def job_of(state, scope: Scope, product_key: str, folder: Path | None = None):
+    """What the export worker process needs to build ``product_key`` of ``scope``."""
+    from server.exports import worker
 
-    if product_key == "pdf" and not pdf.available():
-        raise pdf.PdfUnavailable()
-    job = worker.Job(
+    return worker.Job(
         settings=state.settings,
         secret=state.secret,
         registry=state.registry,
@@ -137,20 +145,58 @@ def build(session: Session, state, scope: Scope, product_key: str) -> Built:
         locale=scope.locale,
         names=scope.names,
         made_at=scope.made_at,
+        folder=str(folder) if folder is not None else None,
     )
-    return worker.submit(job)
 
 
-def build_here(session: Session, state, scope: Scope, product_key: str) -> Built:
-    """The export written to a temporary file, in this process."""
+def build(session: Session, state, scope: Scope, product_key: str) -> Built:
+    """The export written to a temporary file by the export worker process (``worker.py``;
+    the caller streams it, then ``discard``s it)."""
+    from server.exports import pdf, worker
+
+    if product_key == "pdf" and not pdf.available():
+        raise pdf.PdfUnavailable()
+    return worker.submit(job_of(state, scope, product_key))
+
+
+def start_job(state, scope: Scope, product_key: str) -> str:
+    """An export job (``jobs.py``) handed to the worker process; returns its id at once."""
+    from server.exports import jobs, pdf, worker
+
+    if product_key == "pdf" and not pdf.available():
+        raise pdf.PdfUnavailable()
     product = PRODUCTS[product_key]
-    folder = Path(tempfile.mkdtemp(prefix="minka-export-"))
+    job_id, folder = jobs.create(
+        state.settings,
+        user_id=scope.user.id,
+        what=scope.what,
+        subject_id=scope.subject_id,
+        product=product_key,
+        filename=file_name(scope, product),
+        media_type=product.media_type,
+    )
+    future = worker.start(job_of(state, scope, product_key, folder))
+    future.add_done_callback(lambda done: jobs.finished(folder, done))
+    return job_id
+
+
+def build_here(
+    session: Session, state, scope: Scope, product_key: str, folder: Path | None = None, progress=None
+) -> Built:
+    """The export written to a file, in this process: in a new temporary folder, or in
+    ``folder`` (an export job's, kept when it fails: the job's sweep deletes it)."""
+    from server.exports.jobs import FILE
+
+    product = PRODUCTS[product_key]
+    own = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="minka-export-")) if own else folder
     try:
-        path = folder / ("export" + product.suffix)
-        writer_for(product_key)(session, state, scope, path, folder)
+        path = folder / ("export" + product.suffix if own else FILE)
+        writer_for(product_key, progress)(session, state, scope, path, folder)
         return Built(folder, path, file_name(scope, product), product.media_type, _sha256(path))
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
 
 

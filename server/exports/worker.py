@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 NICENESS = 10
@@ -40,6 +41,7 @@ class Job:
     locale: str
     names: bool
     made_at: dt.datetime
+    folder: str | None = None  # a job's folder (``jobs.py``): the file goes there, with its progress
 
 
 def _start_worker(parent: int) -> None:
@@ -82,6 +84,31 @@ def submit(job: Job):
         with _pool_lock:
             _pool = None  # the worker died (memory?): the next export starts a new one
         raise
+
+
+def _forget_broken(pool) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None  # the worker died (memory?): the next export starts a new one
+
+
+def start(job: Job):
+    """The future of ``job``'s ``service.Built`` (made in the worker process; waits not)."""
+    pool = _executor()
+    try:
+        future = pool.submit(run, job)
+    except BrokenProcessPool:
+        _forget_broken(pool)
+        pool = _executor()
+        future = pool.submit(run, job)
+
+    def forget_if_broken(done) -> None:
+        if isinstance(done.exception(), BrokenProcessPool):
+            _forget_broken(pool)
+
+    future.add_done_callback(forget_if_broken)
+    return future
 
 
 def shutdown() -> None:
@@ -128,4 +155,9 @@ def run(job: Job):
             workshop = session.get(Workshop, job.subject_id)
             chain, workshops = session.get(ValueChain, workshop.value_chain_id), [workshop]
         scope = Scope(chain, workshops, user, job.locale, job.whole_chain, job.made_at, job.names)
-        return build_here(session, state, scope, job.product)
+        if job.folder is None:
+            return build_here(session, state, scope, job.product)
+        from server.exports.jobs import Progress
+
+        folder = Path(job.folder)
+        return build_here(session, state, scope, job.product, folder=folder, progress=Progress(folder))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.activities.registry import ActivityType, FormPost, refusing
-from server.activities.roadmap import chain_store, export, items, live, moderation, service, social
+from server.activities.roadmap import chain_store, export, items, live, moderation, portable, service, social
 from server.activities.roadmap.fields import ITEM_FIELDS, ROW_FIELDS
 from server.activities.roadmap.outcomes import Conflict, earlier
 from server.activities.roadmap.panel import RoadmapPanel, build_panel, pieces
@@ -299,6 +299,18 @@ class Roadmap(ActivityType):
             .order_by(RoadmapRevision.id)
         )
         return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in rows]
+
+    answers_in_document = False  # the revisions are in the roadmap's section, whole
+
+    def portable_section(self, session: Session, chain_id: int, activity_ids, known, whole: bool) -> dict | None:
+        """The roadmap in the full-fidelity JSON (``portable.py``)."""
+        return portable.section(session, chain_id, activity_ids, known, whole)
+
+    def import_section(self, session: Session, chain_id: int, section: dict, ids: dict, user_id: int, phase: str):
+        if phase == "before":
+            portable.import_items(session, chain_id, section, ids)
+        else:
+            portable.import_people(session, section, ids, user_id)
 
     def export_tables(self, ctx: ExportContext) -> list[ExportTable]:
         """The roadmap matrix and its lists, shared across activities (``export.py``)."""
