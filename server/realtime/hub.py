@@ -76,6 +76,9 @@ class Hub:
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
         self._connections: dict[int, dict[AudienceKey, set[Connection]]] = defaultdict(lambda: defaultdict(set))
+        # Per workshop, each connected participant's number of open phone connections
+        # (kept as they come and go: a render asks for it, in a room of thousands).
+        self._phones: dict[int, dict[int, int]] = defaultdict(dict)
         self._dirty: dict[int, set[str]] = defaultdict(set)
         self._unpublished: dict[int, set[str]] = defaultdict(set)
         # The last texts sent per workshop, audience (role and language) and topic: what a
@@ -115,14 +118,24 @@ class Hub:
         conn.start()
         with self._lock:
             self._connections[conn.workshop_id][conn.key].add(conn)
+            if conn.audience == PARTICIPANTS and conn.participant_id is not None:
+                phones = self._phones[conn.workshop_id]
+                phones[conn.participant_id] = phones.get(conn.participant_id, 0) + 1
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
     async def detach(self, conn: Connection) -> None:
         with self._lock:
             audiences = self._connections.get(conn.workshop_id)
-            if audiences is not None:
+            if audiences is not None and conn in audiences.get(conn.key, ()):
                 audiences[conn.key].discard(conn)
+                phones = self._phones.get(conn.workshop_id, {})
+                if conn.participant_id in phones and conn.audience == PARTICIPANTS:
+                    phones[conn.participant_id] -= 1
+                    if not phones[conn.participant_id]:
+                        del phones[conn.participant_id]
+                    if not phones:
+                        del self._phones[conn.workshop_id]
                 if not audiences[conn.key]:  # nobody in this role and language: forget it
                     del audiences[conn.key]
                     self._last.get(conn.workshop_id, {}).pop(conn.key, None)
@@ -138,9 +151,7 @@ class Hub:
     def online(self, workshop_id: int) -> set[int]:
         """Participants with at least one open connection to this process."""
         with self._lock:
-            audiences = self._connections.get(workshop_id, {})
-            conns = [c for key, members in audiences.items() if key.role == PARTICIPANTS for c in members]
-        return {c.participant_id for c in conns if c.participant_id is not None}
+            return set(self._phones.get(workshop_id, ()))
 
     def _conns(self, workshop_id: int) -> dict[AudienceKey, list[Connection]]:
         with self._lock:

@@ -56,6 +56,9 @@ _PEOPLE = (_PEOPLE_ROWS.with_for_update(), folded(_PEOPLE_ROWS))
 _RECEIPT_COLUMNS = ("participant_id", "key", "created_at")
 _ANSWER_COLUMNS = (*_SLOT, "value", "segments", "seq", "updated_at")
 _UPSERTING = (_SLOT, ("value", "segments", "seq", "updated_at"))
+# A level's answer names no segments: one list for every row (never changed), so that its
+# JSON is made once per batch (see ``server.db._write_rows``).
+_NO_SEGMENTS: list = []
 _PREVIOUS = (*_SLOT, "value", "seq")
 
 
@@ -159,7 +162,7 @@ def write_ratings(session: Session, items: list[Rating]) -> list[Outcome]:
             out.set_result(service.Ack(item.gap_id, item.question, old, superseded=True, seq=stored_seq))
             continue
         previous[slot] = (value, item.seq)
-        answers[slot] = dict(zip(_ANSWER_COLUMNS, (*slot, value, [], item.seq, now), strict=True))
+        answers[slot] = dict(zip(_ANSWER_COLUMNS, (*slot, value, _NO_SEGMENTS, item.seq, now), strict=True))
         changes.append((item, info.activity.workshop_id, person.stakeholder_group_id, old, value))
         out.set_result(service.Ack(item.gap_id, item.question, value))
     if receipts:
