@@ -316,13 +316,29 @@ def rows_matching(conn, table, columns: tuple[str, ...], match: tuple[str, ...],
     tuple): a handful of statements, each built and compiled once (warmed up by callers
     on a hot path, see ``activities.gaps.batch.warm``)."""
     rows = []
+    sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(wanted), MATCH_CHUNK):
         chunk = wanted[start : start + MATCH_CHUNK]
         size = 1 << (len(chunk) - 1).bit_length()
         padded = chunk + [chunk[-1]] * (size - len(chunk))
         params = {f"{m}_{n}": v for n, values in enumerate(padded) for m, v in zip(match, values, strict=True)}
-        rows.extend(fetch_all(conn, _matching_statement(table, columns, match, size), params))
+        # Handed to the driver as its own SQL (ids and keys need no conversion): the
+        # statement's execution through SQLAlchemy cost more than the search itself.
+        sql = _matching_sql(conn.dialect, table, columns, match, size)
+        if sqlite:
+            rows.extend(tuple(row) for row in json.loads(conn.exec_driver_sql(sql, params).scalar_one()))
+        else:
+            rows.extend(tuple(row) for row in conn.exec_driver_sql(sql, params))
     return rows
+
+
+@functools.lru_cache(maxsize=64)
+def _matching_sql(dialect, table, columns: tuple[str, ...], match: tuple[str, ...], size: int) -> str:
+    """``_matching_statement`` compiled once to the driver's SQL (folded on SQLite)."""
+    plain, folded_ = _matching_statement(table, columns, match, size)
+    if dialect.name == "sqlite":  # sqlite3 takes named parameters as :name
+        return str(folded_.compile(dialect=sqlite_dialect(paramstyle="named")))
+    return str(plain.compile(dialect=dialect))
 
 
 def _ignoring(session: Session, table):
