@@ -1,5 +1,7 @@
 """One websocket as the hub sees it: who it is (workshop, role, language, participant or
-facilitator) and its own sender task, which keeps only the latest text per topic."""
+facilitator) and its own sender task, which keeps only the latest text per topic and
+sends whatever is waiting as one message (``batch_message``): one frame per connection
+and tick, however many pieces changed, instead of one per piece."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from server.realtime.topics import AudienceKey
+from server.realtime.topics import AudienceKey, batch_message
 
 log = logging.getLogger("minka.hub")
 
@@ -58,8 +60,16 @@ class Connection:
         if tick < self._ticks.get(topic, 0):
             return
         self._ticks[topic] = tick
+        # Moved to the end: what waits goes out in the order it was pushed (a whole roadmap
+        # item pushed after one of its fields must not be undone by the older field).
+        self._latest.pop(topic, None)
         self._latest[topic] = text
         self._wake.set()
+
+    def push_all(self, texts: dict[str, str], tick: int) -> None:
+        """``push`` each of a tick's texts."""
+        for topic, text in texts.items():
+            self.push(topic, text, tick)
 
     def queue(self, text: str) -> None:
         """Messages that must all arrive, in order (acknowledgements, own answers)."""
@@ -109,7 +119,7 @@ class Connection:
                     return
                 if self._latest and not self.closed:
                     latest, self._latest = self._latest, {}
-                    for text in latest.values():
-                        await self.send(text)
+                    texts = list(latest.values())
+                    await self.send(texts[0] if len(texts) == 1 else batch_message(texts))
         except Exception:  # the socket went away; its receive loop notices and detaches
             self.closed = True

@@ -274,8 +274,7 @@ class Hub:
                 # what is ready (acknowledgements), so a broadcast to a large room never
                 # holds a vote back for long.
                 for conn, texts in pairs[start : start + DELIVERY_SLICE]:
-                    for topic, text in texts.items():
-                        conn.push(topic, text, tick)
+                    conn.push_all(texts, tick)
                 if start + DELIVERY_SLICE < len(pairs):
                     loop.call_soon(push_slice, pairs, start + DELIVERY_SLICE, loop)
 

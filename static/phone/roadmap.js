@@ -132,6 +132,7 @@
     tmp.querySelectorAll("form[data-slot]").forEach(function (nf) {
       var of = el.querySelector("#" + nf.id);
       if (!of || busy(of)) return;  // typed in: its version stays, a save then meets the conflict
+      if (+nf.dataset.version < +(of.dataset.version || 0)) return;  // older than what it shows (its own ack came first)
       setValue(of, nf.dataset.slot === "budget" ? { amount: val(nf, "amount"), currency: val(nf, "currency") } : val(nf, "value"));
       version(of, nf.dataset.version);
       of.querySelectorAll(".rm-suggestion").forEach(function (x) { x.remove(); });

@@ -92,7 +92,9 @@ class Roadmap(ActivityType):
         """After commit: the live state moves, the console's figures and the item go out."""
         after_commit(session, lambda: self._moved(activity.id, outcome, participant_id))
         marks = [Topic.RESULTS, Topic.COUNTS]
-        if outcome.kind != "conflict" and outcome.item_id:
+        if outcome.kind == "applied" and outcome.slot in ITEM_FIELDS:  # one field: only it goes out
+            marks.append(Piece(f"field:{outcome.item_id}:{outcome.slot}"))
+        elif outcome.kind != "conflict" and outcome.item_id:
             marks.append(Piece(f"item:{outcome.item_id}"))
         if outcome.kind == "done" and outcome.what in ("item", "lock_activity"):
             marks.append(Topic.STAGE)

@@ -53,6 +53,9 @@ def test_an_edit_over_the_websocket_is_acknowledged_after_commit_and_sent_to_oth
             assert db.get(RoadmapItem, item).title == "Secadores solares"
             piece = b.until(lambda m: m["t"] == "html" and m["id"] == f"rm-item-{item}")
             assert "Secadores solares" in piece["html"]
+            # An edit of one field sends the summary and that field alone (no other field, no lists).
+            assert re.findall(r'data-slot="(\w+)"', piece["html"]) == ["title"]
+            assert 'data-version="1"' in piece["html"] and "<ul>" not in piece["html"]
             # The same key again: the first outcome, nothing changed.
             send(ws1, t="rm_edit", k=KEY, a=r.activity_id, i=item, f="title", b=0, v="Otra cosa")
             again = a.until(lambda m: m["t"] == "ack")
@@ -66,6 +69,11 @@ def test_an_edit_over_the_websocket_is_acknowledged_after_commit_and_sent_to_oth
             # Keep mine: the same text from the current version.
             send(ws2, t="rm_edit", k="M" * 10, a=r.activity_id, i=item, f="title", b=1, v="Mi título")
             assert b.until(lambda m: m["t"] == "ack")["applied"]
+            # A new row: the whole item's patch (every field, the lists).
+            send(ws1, t="rm_row", k="N" * 10, a=r.activity_id, i=item, r="milestone", v={"text": "Hito uno"})
+            assert a.until(lambda m: m["t"] == "ack")["ok"]
+            whole = b.until(lambda m: m["t"] == "html" and "Hito uno" in m.get("html", ""))
+            assert whole["id"] == f"rm-item-{item}" and len(re.findall(r"data-slot=", whole["html"])) == 10
     db.expire_all()
     assert db.get(RoadmapItem, item).title == "Mi título"
 
