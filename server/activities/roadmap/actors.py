@@ -63,7 +63,13 @@ def roadmap_activity(session: Session, activity_id) -> Activity:
 def as_participant(session: Session, participant_id: int, activity_id) -> Actor:
     """A participant writing in an open, unlocked roadmap activity of their workshop."""
     activity = roadmap_activity(session, activity_id)
-    participant = session.get(Participant, participant_id)
+    # The few columns needed, not the model: loading a Participant was a fifth of a busy
+    # room's write time.
+    participant = session.execute(
+        select(
+            Participant.id, Participant.workshop_id, Participant.removed, Participant.name, Participant.organization
+        ).where(Participant.id == participant_id)
+    ).first()
     if participant is not None and participant.workshop_id != activity.workshop_id:
         raise refuse(N_("This activity does not exist."))  # another workshop's: nothing to learn of it
     if participant is None or participant.removed:
