@@ -20,7 +20,7 @@ from server.activities.registry import ActivityType, FormPost, refusing
 from server.activities.roadmap import chain_store, export, items, live, moderation, service, social
 from server.activities.roadmap.fields import ITEM_FIELDS, ROW_FIELDS
 from server.activities.roadmap.outcomes import Conflict, earlier
-from server.activities.roadmap.panel import RoadmapPanel, build_panel, pieces
+from server.activities.roadmap.panel import ITEM_TEMPLATE, RoadmapPanel, build_panel, pieces
 from server.activities.roadmap.service import AsParticipant
 from server.activities.roadmap.spec import ROADMAP
 from server.activities.tables import ExportContext, ExportTable
@@ -253,6 +253,13 @@ class Roadmap(ActivityType):
 
     def pieces(self, view, keys: list[str]):
         return pieces(view, keys, self.presence)
+
+    def phone_card(self, view, part: str):
+        """``item-<id>``: that item's whole card (the broadcast stage has its summary)."""
+        panel = view.panel
+        item_id = an_id(part[5:]) if part.startswith("item-") else None
+        it = panel.item(item_id) if isinstance(panel, RoadmapPanel) and item_id is not None else None
+        return None if it is None else (ITEM_TEMPLATE, {"it": it})
 
     def results(self, view, tally) -> dict:
         panel = view.panel

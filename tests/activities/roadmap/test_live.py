@@ -191,3 +191,26 @@ def test_the_projector_and_console_count_who_took_part_not_who_voted(app, db, us
             html = desk.get(f"/workshops/{r.workshop_id}/{page}", headers={"Accept-Language": "es"}).text
             assert "0 de 0 han participado" in html, page
             assert "votaron" not in html, page
+
+
+def test_the_live_stage_lists_summaries_and_a_phone_fetches_the_card_it_opens(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[0]
+    with TestClient(app) as phone, TestClient(app) as stranger:
+        join(phone, r, name="Ana")
+        page = phone_page(phone, r)
+        assert f'id="f-{item}-title"' in page  # the page itself has every card whole (no JavaScript needed)
+        with _ws(phone, r) as ws:
+            reader = Reader(ws)
+            send(ws, t="hello", a=r.activity_id)
+            stage = reader.until(lambda m: m.get("id") == "stage")["html"]
+        for it in r.items:
+            assert re.search(rf'id="rm-item-{it}"[^>]*data-lazy', stage)
+        assert "data-slot" not in stage and "<form" not in stage  # summaries only
+        card = phone.get(f"/p/{r.workshop_id}/card/item-{item}")
+        assert card.status_code == 200 and "<html" not in card.text
+        assert f'id="f-{item}-title"' in card.text and 'name="csrf_token"' in card.text
+        assert len(re.findall(r"data-slot=", card.text)) == 10
+        assert phone.get(f"/p/{r.workshop_id}/card/item-999999").status_code == 404
+        assert phone.get(f"/p/{r.workshop_id}/card/nonsense").status_code == 404
+        assert stranger.get(f"/p/{r.workshop_id}/card/item-{item}").status_code == 404
