@@ -56,6 +56,10 @@ def form_row(kind: str, data: dict) -> dict:
     return {name: data.get(name, "") for name in ROW_FIELDS.get(kind, ())}
 
 
+# What a write that is done changes of its item: only its lists (and the summary's counts).
+LIST_CHANGES = frozenset({"commitment", "withdrawal", "comment", "hidden", "support"})
+
+
 class Roadmap(ActivityType):
     key = ROADMAP.key
     spec = ROADMAP
@@ -94,6 +98,10 @@ class Roadmap(ActivityType):
         marks = [Topic.RESULTS, Topic.COUNTS]
         if outcome.kind == "applied" and outcome.slot in ITEM_FIELDS:  # one field: only it goes out
             marks.append(Piece(f"field:{outcome.item_id}:{outcome.slot}"))
+        elif (
+            outcome.kind == "applied" or (outcome.kind == "done" and outcome.what in LIST_CHANGES)
+        ) and outcome.item_id:
+            marks.append(Piece(f"rows:{outcome.item_id}"))  # a row, commitment, comment, +1: the lists
         elif outcome.kind != "conflict" and outcome.item_id:
             marks.append(Piece(f"item:{outcome.item_id}"))
         if outcome.kind == "done" and outcome.what in ("item", "lock_activity"):
