@@ -163,6 +163,7 @@ class Stats:
     sent: int = 0
     bytes_in: int = 0
     messages_in: int = 0
+    batches: int = 0  # messages carrying several (a tick's changes to one phone)
     by_id: dict = field(default_factory=dict)  # what the phones receive: element id -> [messages, bytes]
 
 
@@ -183,18 +184,8 @@ async def read(receiver: Receiver, stats: Stats, slots: list[Slot]) -> None:
             now = clock()
             stats.messages_in += 1
             stats.bytes_in += len(message)
-            if message.startswith('{"t": "html", "id": "'):
-                element = message[21 : message.find('"', 21)]
-                element = (
-                    "rm-item-N"
-                    if element.startswith("rm-item-")
-                    else "rm-ed-N"
-                    if element.startswith("rm-ed-")
-                    else element
-                )
-                counted = stats.by_id.setdefault(element, [0, 0])
-                counted[0] += 1
-                counted[1] += len(message)
+            if message.startswith(('{"t": "html", "id": "', '{"t": "batch"')):
+                count_elements(message, stats)
             if message.startswith('{"t": "ack"'):
                 on_ack(json.loads(message), now, stats, slots)
                 continue
@@ -218,6 +209,25 @@ async def read(receiver: Receiver, stats: Stats, slots: list[Slot]) -> None:
     finally:
         if receiver.hello is not None and not receiver.hello.done():
             receiver.hello.set_exception(ConnectionError(receiver.errors[-1] if receiver.errors else "closed"))
+
+
+HTML_START = re.compile(r'\{"t": "html", "id": "([^"]+)"')
+
+
+def count_elements(message: str, stats: Stats) -> None:
+    """Messages and bytes received per element (a batch's parts each counted, sized from
+    one part's start to the next's)."""
+    if message.startswith('{"t": "batch"'):
+        stats.batches += 1
+    found = list(HTML_START.finditer(message))
+    for n, match in enumerate(found):
+        end = found[n + 1].start() if n + 1 < len(found) else len(message)
+        element = match.group(1)
+        if element.startswith(("rm-item-", "rm-ed-")):
+            element = element[: element.rindex("-") + 1] + "N"
+        counted = stats.by_id.setdefault(element, [0, 0])
+        counted[0] += 1
+        counted[1] += end - match.start()
 
 
 def on_ack(data: dict, now: float, stats: Stats, slots: list[Slot]) -> None:
@@ -389,6 +399,7 @@ async def run_client(args, room: Room, port: int, pid: int) -> dict:
     report["phones_show_edit"] = delivery(phones, None)
     report["projector_shows_edit"] = delivery([projector], ON_PROJECTOR)
     report["client_messages_in"] = stats.messages_in
+    report["client_batches_in"] = stats.batches
     report["client_mib_in"] = round(stats.bytes_in / 2**20, 1)
     report["received_by_element"] = {
         k: {"messages": n, "kib_each": round(b / n / 1024, 1)} for k, (n, b) in sorted(stats.by_id.items())

@@ -74,10 +74,11 @@
     ws.onmessage = function (event) {
       var msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg && msg.t === "html" && typeof msg.id === "string") {
-        swap(msg.id, String(msg.html || ""));
-        tick();
-      }
+      var list = msg && msg.t === "batch" && Array.isArray(msg.m) ? msg.m : [msg];  // a tick's changes, in order
+      list.forEach(function (m) {
+        if (m && m.t === "html" && typeof m.id === "string") swap(m.id, String(m.html || ""));
+      });
+      tick();
     };
     ws.onclose = function (event) {
       clearInterval(ping);

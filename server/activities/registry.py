@@ -182,6 +182,12 @@ class ActivityType(ABC):
 
     # Views ---------------------------------------------------------------------------
 
+    def phone_card(self, view, part: str) -> tuple[str, dict] | None:
+        """A part of the phone's card fetched on its own (``GET /p/<workshop>/card/<part>``),
+        when the broadcast stage carries only its summary: the template and its extra
+        context (the host adds ``view`` and the participant's ``phone_context``), or None."""
+        return None
+
     def pieces(self, view, keys: list[str]) -> dict[str, dict[str, tuple[str, str, dict]]]:
         """The ``Piece`` marks of this tick, rendered: ``{audience: {topic: (element id,
         template, extra context)}}``; the host renders each template with ``view``."""

@@ -3,10 +3,12 @@ facilitator) and how its messages leave.
 
 When the server lets frames be written straight to the socket (``server.realtime.wire``),
 a message goes out at once, from whatever code queues or pushes it, with no task switch:
-a broadcast's frame is encoded once for every phone. Otherwise, and whenever the socket
-cannot take more now (its buffer is full) or something is still waiting, messages wait
-in the connection's sender task, which keeps only the latest text per topic and sends in
-order, so a slow phone delays no one and never builds a backlog."""
+a broadcast's frame is encoded once for every phone, and a tick's several texts for an
+audience go as one message (``batch_message``), one frame instead of one per piece.
+Otherwise, and whenever the socket cannot take more now (its buffer is full) or
+something is still waiting, messages wait in the connection's sender task, which keeps
+only the latest text per topic and sends what waits in order, as one message, so a slow
+phone delays no one and never builds a backlog."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from server.realtime.topics import AudienceKey
+from server.realtime.topics import AudienceKey, batch_message
 from server.realtime.wire import RawSocket, text_frame
 
 log = logging.getLogger("minka.hub")
@@ -78,8 +80,29 @@ class Connection:
         self._ticks[topic] = tick
         if self.raw is not None and self._idle() and self.raw.write(frame or text_frame(text)):
             return
+        # Moved to the end: what waits goes out in the order it was pushed (a whole roadmap
+        # item pushed after one of its fields must not be undone by the older field).
+        self._latest.pop(topic, None)
         self._latest[topic] = text
         self._kick()
+
+    def push_all(self, texts: dict[str, tuple[str, bytes]], tick: int, batch: bytes | None = None) -> None:
+        """A tick's texts for this connection's audience (each with its frame; ``batch``:
+        all of them as one message's frame, when there are several). Written at once as
+        one frame when nothing waits and none is older than what was pushed already."""
+        if (
+            self.raw is not None
+            and self._idle()
+            and not self.closed
+            and all(tick >= self._ticks.get(topic, 0) for topic in texts)
+        ):
+            frame = batch if len(texts) > 1 else next(iter(texts.values()))[1]
+            if frame is not None and self.raw.write(frame):
+                for topic in texts:
+                    self._ticks[topic] = tick
+                return
+        for topic, (text, frame) in texts.items():
+            self.push(topic, text, tick, frame)
 
     def queue(self, text: str) -> None:
         """Messages that must all arrive, in order (acknowledgements, own answers)."""
@@ -148,10 +171,9 @@ class Connection:
                         await self.close()
                     return
                 while self._latest and not self.closed:
-                    topic, text = next(iter(self._latest.items()))
-                    await self.send(text)
-                    if self._latest.get(topic) is text:  # not replaced meanwhile
-                        del self._latest[topic]
+                    latest, self._latest = self._latest, {}
+                    texts = list(latest.values())
+                    await self.send(texts[0] if len(texts) == 1 else batch_message(texts))
                 self._sending = False
         except Exception:  # the socket went away; its receive loop notices and detaches
             self.closed = True

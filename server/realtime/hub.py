@@ -33,7 +33,7 @@ from collections.abc import Callable
 import anyio
 
 from server.realtime.connection import DEFAULT_LANGUAGE, Connection
-from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, AudienceKey, Removed, Topic
+from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, AudienceKey, Removed, Topic, batch_message
 from server.realtime.wire import text_frame
 
 __all__ = ["CONSOLE", "DELIVERY_SLICE", "PARTICIPANTS", "PROJECTOR", "Connection", "Hub"]
@@ -270,17 +270,16 @@ class Hub:
     @staticmethod
     def _deliver(audiences: dict[AudienceKey, list[Connection]], messages: Texts, tick: int) -> None:
         """Hand each audience's texts (the same objects for all its connections) out."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Connection, dict[str, tuple[str, bytes]]]]] = defaultdict(
-            list
-        )
+        by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)  # (connection, texts, batch)
         for key, conns in audiences.items():
             if not messages.get(key):
                 continue
             # Encoded once for the whole audience (connections that write frames themselves).
             texts = {topic: (text, text_frame(text)) for topic, text in messages[key].items()}
+            batch = text_frame(batch_message([text for text, _ in texts.values()])) if len(texts) > 1 else None
             for conn in conns:
                 if conn.loop is not None and not conn.closed:
-                    by_loop[conn.loop].append((conn, texts))
+                    by_loop[conn.loop].append((conn, texts, batch))
 
         for loop, pairs in by_loop.items():
 
@@ -288,9 +287,8 @@ class Hub:
                 # A slice at a time: between two slices the loop reads sockets and sends
                 # what is ready (acknowledgements), so a broadcast to a large room never
                 # holds a vote back for long.
-                for conn, texts in pairs[start : start + DELIVERY_SLICE]:
-                    for topic, (text, frame) in texts.items():
-                        conn.push(topic, text, tick, frame)
+                for conn, texts, batch in pairs[start : start + DELIVERY_SLICE]:
+                    conn.push_all(texts, tick, batch)
                 if start + DELIVERY_SLICE < len(pairs):
                     loop.call_soon(push_slice, pairs, start + DELIVERY_SLICE, loop)
 

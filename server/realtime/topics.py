@@ -88,6 +88,7 @@ class Sent(StrEnum):
     """The ``t`` of a message the server sends on a websocket."""
 
     HTML = "html"  # {"t": "html", "id": element id, "html": fragment}: replace that element
+    BATCH = "batch"  # {"t": "batch", "m": [message, ...]}: several of the above, in order
     REMOVED = "removed"  # this phone's participant was removed
     ACK = "ack"
     ERROR = "error"
@@ -99,3 +100,16 @@ REMOVED_MESSAGE = json.dumps({"t": Sent.REMOVED.value})
 
 def html_message(element_id: str, html: str) -> str:
     return json.dumps({"t": Sent.HTML.value, "id": element_id, "html": html}, ensure_ascii=False)
+
+
+def batch_message(texts: list[str]) -> str:
+    """Several messages (each a JSON object's text) as one, to be handled in order: one
+    send instead of many. Joined, not parsed again."""
+    return '{"t": "batch", "m": [' + ", ".join(texts) + "]}"
+
+
+def unbatch(text: str) -> list[str]:
+    """The messages a sent text carries (itself, or each of a batch's), as texts."""
+    if not text.startswith('{"t": "batch"'):
+        return [text]
+    return [json.dumps(m, ensure_ascii=False) for m in json.loads(text)["m"]]

@@ -221,6 +221,26 @@ def participant_page(
     return response
 
 
+@router.get("/p/{workshop_id}/card/{part}", name="participant_card")
+def participant_card(request: Request, session: ReadSession, workshop_id: Id, part: str) -> Response:
+    """One part of the open activity's card, for this participant, fetched when the phone
+    opens it (``ActivityType.phone_card``: a roadmap item, of which the broadcast stage
+    carries only the summary)."""
+    holder = _holder(request, session, workshop_id)
+    workshop = session.get(Workshop, workshop_id) if holder is not None else None
+    if workshop is None or holder.removed:
+        return _not_a_participant(request, holder)
+    state = request.app.state
+    view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
+    found = view.kind.phone_card(view, part[:40]) if view.kind is not None else None
+    if found is None:
+        raise NotFound()
+    template, extra = found
+    own = view.kind.phone_context(session, state.tallies, view.activity, holder.id)
+    ctx = {**own, **extra, "view": view, "participant": holder, "form_key": secrets.token_urlsafe(12)}
+    return render(request, template, ctx, fragment=True, compact=True)
+
+
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 

@@ -1,7 +1,8 @@
 // Minka participant page, roadmap editing: each field saves on its own (its version sent
 // with it); a conflict keeps the person's text and offers to keep it, take the current
-// one or edit from it; others' changes arrive one item at a time and never overwrite a
-// field being typed in; "X is editing this now" shows for a few seconds. Registers with
+// one or edit from it; others' changes arrive one item (or one field) at a time and never
+// overwrite a field being typed in; "X is editing this now" shows for a few seconds. The
+// live stage lists the items' summaries; a card is fetched when opened (docs/roadmap.md). Registers with
 // the transport (phone/transport.js); every form also works as a plain post.
 (window.minkaKinds = window.minkaKinds || []).push(function (M) {
   "use strict";
@@ -122,7 +123,11 @@
     var anyBusy = Array.prototype.some.call(el.querySelectorAll("form"), busy);
     // A patch (the item's piece) carries values, not forms: a lock's new card comes with the stage.
     var patch = !!tmp.querySelector("summary[data-patch]");
-    if (oldLock !== newLock && !anyBusy && !patch) { el.innerHTML = html; applyOwn(); return; }
+    if (oldLock !== newLock && !anyBusy && !patch) {
+      el.innerHTML = html;
+      if (!el.querySelector("form")) { el.setAttribute("data-lazy", ""); if (el.open) load(el); }  // a summary alone
+      applyOwn(); return;
+    }
     el.querySelector("summary").innerHTML = tmp.querySelector("summary").innerHTML;
     if (patch && oldLock !== newLock) {  // the notice follows; the forms come with the stage
       var notice = el.querySelector(":scope > .notice"), fresh = tmp.querySelector(":scope > .notice");
@@ -132,6 +137,7 @@
     tmp.querySelectorAll("form[data-slot]").forEach(function (nf) {
       var of = el.querySelector("#" + nf.id);
       if (!of || busy(of)) return;  // typed in: its version stays, a save then meets the conflict
+      if (+nf.dataset.version < +(of.dataset.version || 0)) return;  // older than what it shows (its own ack came first)
       setValue(of, nf.dataset.slot === "budget" ? { amount: val(nf, "amount"), currency: val(nf, "currency") } : val(nf, "value"));
       version(of, nf.dataset.version);
       of.querySelectorAll(".rm-suggestion").forEach(function (x) { x.remove(); });
@@ -152,6 +158,29 @@
       var w = li.querySelector(".rm-withdraw"); if (w) w.hidden = own.commitments.indexOf(+li.dataset.c) < 0;
     });
   }
+  // The broadcast stage carries each item's summary alone (data-lazy): its card is fetched
+  // when opened. Changes that come meanwhile are kept and merged into the card once there.
+  var loading = {};
+  function load(d) {
+    var s = sec();
+    if (!s || !d.hasAttribute("data-lazy") || loading[d.id]) return;
+    loading[d.id] = [];
+    fetch(s.dataset.cards + "item-" + d.dataset.item, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var later = loading[d.id] || [];
+        delete loading[d.id];
+        if (!d.isConnected || !d.hasAttribute("data-lazy")) return;
+        d.innerHTML = html; d.removeAttribute("data-lazy");
+        later.forEach(function (h) { morph(d, h); });
+        applyOwn();
+      })
+      .catch(function () { delete loading[d.id]; });  // opened again later: fetched again
+  }
+  root.addEventListener("toggle", function (e) {  // toggle does not bubble: caught on its way down
+    var d = e.target;
+    if (d.classList && d.classList.contains("rm-item") && d.open) load(d);
+  }, true);
   var meId = "";  // this phone's participant (its "mine" says so): never shown as editing to itself
   function editing(el) {
     var item = +el.id.replace("rm-ed-", ""), d = document.getElementById("rm-item-" + item);
@@ -209,7 +238,7 @@
     mine: function (m) { own = { supported: m.supported || [], commitments: m.commitments || [] }; if (m.me) meId = String(m.me); applyOwn(); },
     stage: function () { css(); applyOwn(); },
     html: function (el, m) {
-      if (m.id.indexOf("rm-item-") === 0) { morph(el, m.html); return true; }
+      if (m.id.indexOf("rm-item-") === 0) { if (loading[m.id]) loading[m.id].push(m.html); morph(el, m.html); return true; }
       if (m.id.indexOf("rm-ed-") === 0) { el.innerHTML = m.html; editing(el); return true; }
       if (m.id === "stage") {  // the same roadmap drawn again: keep open items and what is typed
         var s = sec(), tmp = document.createElement("div"); tmp.innerHTML = m.html;
@@ -219,7 +248,7 @@
         var typing = Array.prototype.some.call(s.querySelectorAll("form"), busy);
         if (typing) { n.querySelectorAll(".rm-item").forEach(function (d) { var o = document.getElementById(d.id); if (o) morph(o, d.innerHTML); }); return true; }
         el.innerHTML = m.html;
-        open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+        open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; load(d); } });
         applyOwn();
         return true;
       }

@@ -141,7 +141,12 @@
   }
 
   function onMessage(ev) {
-    var m = JSON.parse(ev.data), s = stage();
+    var m = JSON.parse(ev.data);
+    if (m.t === "batch") { m.m.forEach(handle); return; }  // what changed in one tick, in order
+    handle(m);
+  }
+  function handle(m) {
+    var s = stage();
     if (m.t === "html") {
       var el = document.getElementById(m.id), hk = s && s.dataset.kind && kinds[s.dataset.kind];
       if (!el) return;

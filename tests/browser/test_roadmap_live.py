@@ -98,7 +98,10 @@ def test_two_phones_edit_one_item_and_both_are_kept(devices: Devices, app, db, u
     join(ana, r, name="Ana")
     join(luis, r, name="Luis", group="private")
     for phone in (ana, luis):
+        # The live stage lists the items' summaries; a card is fetched when opened.
+        expect(item(phone, it)).to_have_attribute("data-lazy", "")
         open_item(phone, it)
+        expect(item(phone, it)).not_to_have_attribute("data-lazy", "")
         fits_the_screen(phone)
         mark(phone)
     field(ana, it, "title").locator("input[name=value]").fill("Secadores solares comunales")

@@ -120,6 +120,29 @@ def test_the_connections_of_one_audience_get_the_very_same_text(loop):
     assert other.got[0] != first
 
 
+def test_what_changed_in_one_tick_goes_to_a_connection_as_one_message_in_order(loop):
+    import json
+
+    def render(workshop_id, topics, audiences):
+        texts = {t: json.dumps({"t": "html", "id": t, "html": ""}) for t in ("piece:b", "piece:a", "stage")}
+        return {key: {t: texts[t] for t in texts if t in topics} for key in audiences}
+
+    hub = Hub(render, phone_interval=0)
+    phone = Screen(loop, hub, PARTICIPANTS, "en", 1)
+    hub._dirty.clear()
+    hub.mark_dirty(1, "piece:b", "piece:a", "stage")
+    hub.flush()
+    settle(loop, [phone], 1)
+    time.sleep(0.05)
+    assert len(phone.got) == 1  # one send, not three
+    batch = json.loads(phone.got[0])
+    assert batch["t"] == "batch" and [m["id"] for m in batch["m"]] == ["piece:b", "piece:a", "stage"]
+    hub.mark_dirty(1, "stage")
+    hub.flush()
+    settle(loop, [phone], 2)
+    assert json.loads(phone.got[1]) == {"t": "html", "id": "stage", "html": ""}  # a lone change goes alone
+
+
 def test_a_language_nobody_watches_any_more_is_no_longer_rendered_nor_remembered(loop):
     render = Renderer()
     hub = Hub(render, phone_interval=0)

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from server.realtime.topics import REMOVED_MESSAGE, Removed, Topic, html_message, mark_text, parse_mark
+from server.realtime.topics import (
+    REMOVED_MESSAGE,
+    Removed,
+    Topic,
+    batch_message,
+    html_message,
+    mark_text,
+    parse_mark,
+    unbatch,
+)
 
 
 def test_marks_go_through_redis_and_back():
@@ -24,3 +33,11 @@ def test_a_topic_is_its_string_for_the_texts_the_hub_keeps():
 def test_the_hub_s_messages():
     assert json.loads(REMOVED_MESSAGE) == {"t": "removed"}
     assert json.loads(html_message("stage", "<p>ñ</p>")) == {"t": "html", "id": "stage", "html": "<p>ñ</p>"}
+
+
+def test_a_batch_carries_several_messages_in_order_and_reads_back():
+    texts = [html_message("rm-item-1", "<b>ñ</b>"), html_message("results", ""), REMOVED_MESSAGE]
+    batch = batch_message(texts)
+    assert json.loads(batch) == {"t": "batch", "m": [json.loads(t) for t in texts]}
+    assert [json.loads(t) for t in unbatch(batch)] == [json.loads(t) for t in texts]
+    assert unbatch(texts[0]) == [texts[0]]  # a lone message is not a batch

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from websockets.frames import Frame
 
 from server.realtime.connection import Connection
+from server.realtime.topics import unbatch
 from server.realtime.wire import text_frame
 
 
@@ -100,7 +101,8 @@ def test_every_ordered_message_arrives_once_in_order_and_each_topic_ends_on_its_
         await conn.stop()
         return wire, queued, latest
 
-    wire, queued, latest = asyncio.run(go())
+    sent, queued, latest = asyncio.run(go())
+    wire = [m for text in sent for m in unbatch(text)]  # what waited went as one message
     assert [m for m in wire if '"q"' in m] == queued
     for topic, text in latest.items():
         of_topic = [m for m in wire if json.loads(m).get("topic") == topic]
@@ -186,3 +188,26 @@ def test_the_served_app_writes_a_phones_frames_straight_to_its_socket(app, db, u
     assert any(m.get("t") == "html" for m in got)  # the hello's texts
     ack = next(m for m in got if m.get("t") == "ack")
     assert ack["k"] == "key-00001" and ack["ok"] is True
+
+
+def test_a_ticks_several_texts_go_as_one_frame_and_an_older_tick_never_overwrites():
+    from server.realtime.topics import batch_message
+
+    async def go():
+        wire: list[str] = []
+        raw = FakeRaw(wire)
+
+        async def send(text):
+            wire.append(text)
+
+        conn = Connection(send, 1, "participants", 1, raw=raw)
+        conn.start()
+        texts = {t: (f'{{"t": "{t}"}}', text_frame(f'{{"t": "{t}"}}')) for t in ("stage", "results")}
+        batch = text_frame(batch_message([text for text, _ in texts.values()]))
+        conn.push_all(texts, 2, batch)
+        conn.push_all({"results": ('{"t": "old"}', text_frame('{"t": "old"}'))}, 1)  # a slice of an older tick
+        await conn.stop()
+        return wire
+
+    wire = asyncio.run(go())
+    assert wire == ['{"t": "batch", "m": [{"t": "stage"}, {"t": "results"}]}']

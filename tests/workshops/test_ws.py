@@ -13,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.db import transaction
 from server.models import Activity, Workshop
+from server.realtime.topics import unbatch
 from server.workshops import live
 from tests.conftest import login
 from tests.live_helpers import join, room
@@ -28,8 +29,9 @@ class Reader:
 
     def _run(self):
         try:
-            while True:
-                self.messages.put(json.loads(self.ws.receive_text()))
+            while True:  # a batch (a tick's changes) is read as its messages, in order
+                for text in unbatch(self.ws.receive_text()):
+                    self.messages.put(json.loads(text))
         except Exception as exc:
             self.messages.put({"t": "closed", "error": repr(exc)})
 

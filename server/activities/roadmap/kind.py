@@ -20,7 +20,7 @@ from server.activities.registry import ActivityType, FormPost, refusing
 from server.activities.roadmap import chain_store, export, items, live, moderation, portable, service, social
 from server.activities.roadmap.fields import ITEM_FIELDS, ROW_FIELDS
 from server.activities.roadmap.outcomes import Conflict, earlier
-from server.activities.roadmap.panel import RoadmapPanel, build_panel, pieces
+from server.activities.roadmap.panel import ITEM_TEMPLATE, RoadmapPanel, build_panel, pieces
 from server.activities.roadmap.service import AsParticipant
 from server.activities.roadmap.spec import ROADMAP
 from server.activities.tables import ExportContext, ExportTable
@@ -54,6 +54,10 @@ def form_value(field: str, data: dict):
 
 def form_row(kind: str, data: dict) -> dict:
     return {name: data.get(name, "") for name in ROW_FIELDS.get(kind, ())}
+
+
+# What a write that is done changes of its item: only its lists (and the summary's counts).
+LIST_CHANGES = frozenset({"commitment", "withdrawal", "comment", "hidden", "support"})
 
 
 class Roadmap(ActivityType):
@@ -92,7 +96,13 @@ class Roadmap(ActivityType):
         """After commit: the live state moves, the console's figures and the item go out."""
         after_commit(session, lambda: self._moved(activity.id, outcome, participant_id))
         marks = [Topic.RESULTS, Topic.COUNTS]
-        if outcome.kind != "conflict" and outcome.item_id:
+        if outcome.kind == "applied" and outcome.slot in ITEM_FIELDS:  # one field: only it goes out
+            marks.append(Piece(f"field:{outcome.item_id}:{outcome.slot}"))
+        elif (
+            outcome.kind == "applied" or (outcome.kind == "done" and outcome.what in LIST_CHANGES)
+        ) and outcome.item_id:
+            marks.append(Piece(f"rows:{outcome.item_id}"))  # a row, commitment, comment, +1: the lists
+        elif outcome.kind != "conflict" and outcome.item_id:
             marks.append(Piece(f"item:{outcome.item_id}"))
         if outcome.kind == "done" and outcome.what in ("item", "lock_activity"):
             marks.append(Topic.STAGE)
@@ -251,6 +261,13 @@ class Roadmap(ActivityType):
 
     def pieces(self, view, keys: list[str]):
         return pieces(view, keys, self.presence)
+
+    def phone_card(self, view, part: str):
+        """``item-<id>``: that item's whole card (the broadcast stage has its summary)."""
+        panel = view.panel
+        item_id = an_id(part[5:]) if part.startswith("item-") else None
+        it = panel.item(item_id) if isinstance(panel, RoadmapPanel) and item_id is not None else None
+        return None if it is None else (ITEM_TEMPLATE, {"it": it})
 
     def results(self, view, tally) -> dict:
         panel = view.panel

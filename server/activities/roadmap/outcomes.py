@@ -158,9 +158,10 @@ def from_json(data: dict) -> Outcome:
 
 @dataclass
 class Claim:
-    """A claimed key (``id`` of its receipt), or the outcome a first write with that key had."""
+    """A claimed key (``where``: its receipt, by owner and key), or the outcome a first
+    write with that key had."""
 
-    id: int | None = None
+    where: tuple | None = None
     earlier: Outcome | None = None
 
 
@@ -202,15 +203,13 @@ def claim(session: Session, participant_id: int | None, user_id: int | None, key
     if key is None:
         return Claim()
     row = {"participant_id": participant_id, "user_id": user_id, "key": key, "outcome": None, "created_at": utcnow()}
-    if insert_ignore(session, RoadmapReceipt, row):
-        return Claim(id=_find(session, participant_id, user_id, key).id)
+    if insert_ignore(session, RoadmapReceipt, row):  # found again by its unique owner and key
+        return Claim(where=(*_owner(participant_id, user_id), RoadmapReceipt.key == key))
     return Claim(earlier=earlier(session, participant_id, user_id, key))
 
 
 def record(session: Session, claimed: Claim, outcome: Outcome) -> Outcome:
     """Keep the outcome with its key (in the write's transaction)."""
-    if claimed.id is not None:
-        session.connection().execute(
-            update(RoadmapReceipt).where(RoadmapReceipt.id == claimed.id).values(outcome=to_json(outcome))
-        )
+    if claimed.where is not None:
+        session.connection().execute(update(RoadmapReceipt).where(*claimed.where).values(outcome=to_json(outcome)))
     return outcome

@@ -1,6 +1,8 @@
 """The roadmap activity's part of the live view (``view.panel``) and its pieces: one item
-(``Piece("item:<id>")``, its card on phones), who is editing an item's fields
-(``Piece("focus:...")``, on phones and the console)."""
+(``Piece("item:<id>")``, its card on phones), one field of an item (``Piece("field:<id>:
+<field>")``, an edit of that field alone), an item's lists (``Piece("rows:<id>")``: a row,
+commitment, comment or +1), who is editing an item's fields
+(``Piece("focus:...")``, on phones and the console). The message formats: docs/roadmap.md."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from server.activities.roadmap.fields import (
     CURRENCIES,
     FIELD_LABELS,
     HORIZON_LABELS,
+    ITEM_FIELDS,
     ROLE_LABELS,
     ROLES,
     STATUS_LABELS,
@@ -82,10 +85,16 @@ def pieces(view, keys: list[str], presence: live.Presence) -> dict:
     if not isinstance(panel, RoadmapPanel) or view.activity is None:
         return {}
     known = {it.id for it in panel.items}
-    changed, editing = set(), set()
+    changed, editing, fields, rows = set(), set(), set(), set()
     for key in keys:
         if key.startswith("item:") and key[5:].isdigit():
             changed.add(int(key[5:]))
+        elif key.startswith("rows:") and key[5:].isdigit():
+            rows.add(int(key[5:]))
+        elif key.startswith("field:"):
+            item, _, field_name = key[6:].partition(":")
+            if item.isdigit() and field_name in ITEM_FIELDS:
+                fields.add((int(item), field_name))
         elif key.startswith("focus:"):
             found = _focus(key)
             if found and found[0] == view.activity.id and found[1] in known:
@@ -102,6 +111,22 @@ def pieces(view, keys: list[str], presence: live.Presence) -> dict:
             ITEM_TEMPLATE,
             {"it": panel.item(item_id), "patch": True},
         )
+    for item_id in sorted((rows & known) - changed):  # the summary and the lists, no field
+        phones[f"piece:rows:{item_id}"] = (
+            f"rm-item-{item_id}",
+            ITEM_TEMPLATE,
+            {"it": panel.item(item_id), "patch": True, "lists_only": True},
+        )
+    for item_id, field_name in sorted(fields):
+        if item_id in known and item_id not in changed:  # the whole item, if it goes, has it
+            # The summary and that one field (value, version, suggestions): a sixth of the
+            # item's patch. One topic per field, so that a phone's waiting text of one field
+            # is never replaced by another field's.
+            phones[f"piece:field:{item_id}:{field_name}"] = (
+                f"rm-item-{item_id}",
+                ITEM_TEMPLATE,
+                {"it": panel.item(item_id), "patch": True, "only": field_name},
+            )
     for item_id in sorted(editing & known):
         phones[f"piece:ed:{item_id}"] = (
             f"rm-ed-{item_id}",

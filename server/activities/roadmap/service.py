@@ -237,7 +237,8 @@ def edit_field(session: Session, who: Who_, item_id, field: str, base, value, ke
         item = item_row(session, actor, item_id)
         check_unlocked(actor, item)
         version = clean_version(base)
-        return item.id, merge.Edit(field, version, clean_field(field, value, phase_keys(session)))
+        phases = phase_keys(session) if field == "phase" else set()  # a query only where it counts
+        return item.id, merge.Edit(field, version, clean_field(field, value, phases))
 
     return keyed(session, who, key, check, lambda actor, p: _suggest_or_apply(session, actor, *p))
 
@@ -332,13 +333,15 @@ def set_locked(session: Session, who: Actor, item_id, locked: bool, key=None) ->
         check_facilitator(actor)
         return item_row(session, actor, item_id)
 
-    def write(actor: Actor, item: RoadmapItem) -> Outcome:
+    def write(actor: Actor, item) -> Outcome:
         if item.locked != bool(locked):
             session.connection().execute(update(_ITEM).where(_ITEM.c.id == item.id).values(locked=bool(locked)))
             slot = "locked"
             revision = merge.Revision(slot, item.locked, bool(locked), 0, "lock")
             add_revision(session, actor, item.id, slot, revision)
-            session.expire(item)
+            cached = session.identity_map.get(session.identity_key(RoadmapItem, item.id))
+            if cached is not None:  # a model read earlier in this transaction: read again when used
+                session.expire(cached)
         return Done(item.id, "lock", item.id, bool(locked))
 
     return keyed(session, who, key, check, write)

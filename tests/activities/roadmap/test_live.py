@@ -53,6 +53,9 @@ def test_an_edit_over_the_websocket_is_acknowledged_after_commit_and_sent_to_oth
             assert db.get(RoadmapItem, item).title == "Secadores solares"
             piece = b.until(lambda m: m["t"] == "html" and m["id"] == f"rm-item-{item}")
             assert "Secadores solares" in piece["html"]
+            # An edit of one field sends the summary and that field alone (no other field, no lists).
+            assert re.findall(r'data-slot="(\w+)"', piece["html"]) == ["title"]
+            assert 'data-version="1"' in piece["html"] and "<ul>" not in piece["html"]
             # The same key again: the first outcome, nothing changed.
             send(ws1, t="rm_edit", k=KEY, a=r.activity_id, i=item, f="title", b=0, v="Otra cosa")
             again = a.until(lambda m: m["t"] == "ack")
@@ -66,6 +69,12 @@ def test_an_edit_over_the_websocket_is_acknowledged_after_commit_and_sent_to_oth
             # Keep mine: the same text from the current version.
             send(ws2, t="rm_edit", k="M" * 10, a=r.activity_id, i=item, f="title", b=1, v="Mi título")
             assert b.until(lambda m: m["t"] == "ack")["applied"]
+            # A new row: the summary and the item's lists.
+            send(ws1, t="rm_row", k="N" * 10, a=r.activity_id, i=item, r="milestone", v={"text": "Hito uno"})
+            assert a.until(lambda m: m["t"] == "ack")["ok"]
+            lists = b.until(lambda m: m["t"] == "html" and "Hito uno" in m.get("html", ""))
+            assert lists["id"] == f"rm-item-{item}" and "data-slot=" not in lists["html"]  # no field
+            assert lists["html"].count("<ul>") == 5 and "rm-plus" in lists["html"]  # every list, the +1
     db.expire_all()
     assert db.get(RoadmapItem, item).title == "Mi título"
 
@@ -183,3 +192,26 @@ def test_the_projector_and_console_count_who_took_part_not_who_voted(app, db, us
             html = desk.get(f"/workshops/{r.workshop_id}/{page}", headers={"Accept-Language": "es"}).text
             assert "0 de 0 han participado" in html, page
             assert "votaron" not in html, page
+
+
+def test_the_live_stage_lists_summaries_and_a_phone_fetches_the_card_it_opens(app, db, users):
+    r = roadmap_room(app, db, users.a)
+    item = r.items[0]
+    with TestClient(app) as phone, TestClient(app) as stranger:
+        join(phone, r, name="Ana")
+        page = phone_page(phone, r)
+        assert f'id="f-{item}-title"' in page  # the page itself has every card whole (no JavaScript needed)
+        with _ws(phone, r) as ws:
+            reader = Reader(ws)
+            send(ws, t="hello", a=r.activity_id)
+            stage = reader.until(lambda m: m.get("id") == "stage")["html"]
+        for it in r.items:
+            assert re.search(rf'id="rm-item-{it}"[^>]*data-lazy', stage)
+        assert "data-slot" not in stage and "<form" not in stage  # summaries only
+        card = phone.get(f"/p/{r.workshop_id}/card/item-{item}")
+        assert card.status_code == 200 and "<html" not in card.text
+        assert f'id="f-{item}-title"' in card.text and 'name="csrf_token"' in card.text
+        assert len(re.findall(r"data-slot=", card.text)) == 10
+        assert phone.get(f"/p/{r.workshop_id}/card/item-999999").status_code == 404
+        assert phone.get(f"/p/{r.workshop_id}/card/nonsense").status_code == 404
+        assert stranger.get(f"/p/{r.workshop_id}/card/item-{item}").status_code == 404
