@@ -11,7 +11,8 @@ task and keeps only the latest text per topic, so a slow phone delays no one and
 builds a backlog.
 
 With Redis, the dirty marks of each tick are published so that every process renders
-for its own connections; without it, the hub is local to the process.
+for its own connections, and who is connected is shared (``presence.py``: "connected
+now" counts every process's phones); without it, the hub is local to the process.
 
 Screens (console, projector) are checked again while they stay open: a connection made
 with a ``recheck`` is asked whether it may still watch when its user's access changed
@@ -72,6 +73,9 @@ class Hub:
         self.phone_interval = phone_interval
         self._phone_results_at: dict[int, float] = {}
         self.backend = backend
+        # Connected phones across processes (Redis); None: this process's own are all.
+        self.presence = getattr(backend, "presence", None)
+        self._presence_changed: set[int] = set()  # workshops whose phones came or went
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
         self._connections: dict[int, dict[AudienceKey, set[Connection]]] = defaultdict(lambda: defaultdict(set))
@@ -114,6 +118,8 @@ class Hub:
         conn.start()
         with self._lock:
             self._connections[conn.workshop_id][conn.key].add(conn)
+            if conn.audience == PARTICIPANTS:
+                self._presence_changed.add(conn.workshop_id)
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
@@ -130,11 +136,23 @@ class Hub:
                     del self._connections[conn.workshop_id]
                     self._last.pop(conn.workshop_id, None)
                     self._complete.pop(conn.workshop_id, None)
+            if conn.audience == PARTICIPANTS:
+                self._presence_changed.add(conn.workshop_id)
         await conn.stop()
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
     def online(self, workshop_id: int) -> set[int]:
+        """Participants with at least one open phone: on any process (with Redis), else
+        on this one."""
+        if self.presence is not None:
+            try:
+                return self.presence.online(workshop_id)
+            except Exception:  # Redis unreachable: this process's own, rather than nothing
+                log.exception("redis presence")
+        return self.online_here(workshop_id)
+
+    def online_here(self, workshop_id: int) -> set[int]:
         """Participants with at least one open connection to this process."""
         with self._lock:
             audiences = self._connections.get(workshop_id, {})
@@ -217,6 +235,9 @@ class Hub:
             dirty, self._dirty = self._dirty, defaultdict(set)
             unpublished, self._unpublished = self._unpublished, defaultdict(set)
             recheck_users, self._recheck_users = self._recheck_users, set()
+            changed, self._presence_changed = self._presence_changed, set()
+        if self.presence is not None:
+            self._share_presence(changed, unpublished)
         if self.backend is not None:
             for workshop_id, topics in unpublished.items():
                 self.backend.publish(workshop_id, topics)
@@ -237,6 +258,20 @@ class Hub:
             self.renders += 1
             self._remember(workshop_id, messages)
             self._deliver(audiences, messages, self.renders)
+
+    def _share_presence(self, changed: set[int], unpublished: dict[int, set[str]]) -> None:
+        """Write this process's phones of the workshops where some came or went (before
+        anything is rendered or published: every process then counts them), and have the
+        other processes render those counts; renew the heartbeat now and then."""
+        try:
+            for workshop_id in changed:
+                if self.presence.publish_own(workshop_id, self.online_here(workshop_id)):
+                    unpublished[workshop_id].add("counts")
+            self.presence.heartbeat(lambda workshop_id: self.mark_dirty(workshop_id, "counts"))
+        except Exception:
+            log.exception("redis presence")
+            with self._lock:  # written again at the next tick
+                self._presence_changed.update(changed)
 
     def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: Texts) -> Texts:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
