@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _install_live(app: FastAPI, settings: Settings) -> None:
     """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
     from server.activities.live import LiveTallies
+    from server.realtime.admission import Doorman
     from server.realtime.hub import Hub
     from server.workshops.screens import ScreenRenderer
     from server.writer import Writer
@@ -132,6 +133,7 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         from server.realtime.redis_backend import RedisBackend
 
         backend = RedisBackend(settings.redis_url)
+    app.state.doorman = Doorman(settings.phone_connections_per_second)
     app.state.hub = hub = Hub(
         backend=backend,
         interval=settings.broadcast_interval,

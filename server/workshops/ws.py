@@ -21,6 +21,7 @@ from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
+from server.realtime.admission import TRY_AGAIN_LATER
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.web import Id
 from server.workshops import messages
@@ -52,6 +53,10 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     app = ws.app
     if not _origin_ok(ws):
         await ws.close(code=4403)
+        return
+    if not app.state.doorman.admit():  # a reconnect storm: come back in a moment (admission.py)
+        await ws.accept()
+        await ws.close(code=TRY_AGAIN_LATER)
         return
     token = ws.cookies.get(cookie_name(workshop_id))
     participant, workshop = await read_in_thread(
