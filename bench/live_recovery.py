@@ -40,9 +40,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import live_gaps as lg  # noqa: E402  (setup, server start and figures shared with the live bench)
-import websockets  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
+import live_gaps as lg
+import websockets
+from websockets.exceptions import ConnectionClosed
 
 TRY_AGAIN_LATER = 1013
 
@@ -98,7 +98,7 @@ class Run:
                     max_size=2**22,
                     max_queue=None,
                 )
-            except (OSError, TimeoutError, websockets.InvalidHandshake, asyncio.TimeoutError):
+            except (OSError, TimeoutError, websockets.InvalidHandshake):
                 await asyncio.sleep(backoff(tries))
                 tries += 1
                 continue

@@ -78,16 +78,20 @@ class RedisPresence:
         return {int(member) for member in self.redis.sunion(keys)}
 
     def heartbeat(self, on_gone: Callable[[int], None], *, force: bool = False) -> None:
-        """Every ``ttl / 3`` seconds: renew this process's sets, and drop the processes
-        that stopped renewing theirs (``on_gone(workshop_id)`` for each workshop they had
-        phones in: its counts are stale everywhere)."""
+        """Every ``ttl / 3`` seconds: write this process's sets again (whole: Redis may
+        have lost them, restarted or emptied), and drop the processes that stopped renewing
+        theirs (``on_gone(workshop_id)`` for each workshop they had phones in: its counts
+        are stale everywhere)."""
         now = time.time()
         if not force and now - self._beat_at < self.ttl / 3:
             return
         self._beat_at = now
-        pipe = self.redis.pipeline(transaction=False)
-        for workshop_id in self._mine:
-            pipe.expire(self._set(workshop_id, self.origin), max(1, round(self.ttl)))
+        pipe = self.redis.pipeline(transaction=True)
+        for workshop_id, ids in self._mine.items():
+            key = self._set(workshop_id, self.origin)
+            pipe.delete(key)
+            pipe.sadd(key, *ids)
+            pipe.expire(key, max(1, round(self.ttl)))
             pipe.zadd(self._members(workshop_id), {self.origin: now})
         pipe.execute()
         for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=500, _type="zset"):
@@ -97,10 +101,12 @@ class RedisPresence:
                 self.redis.delete(*(self._set(workshop_id, origin.decode()) for origin in gone))
                 on_gone(workshop_id)
 
-    def leave(self) -> None:
-        """This process stops (a clean shutdown): its phones are gone at once."""
+    def leave(self) -> list[int]:
+        """This process stops (a clean shutdown): its phones are gone at once. Returns
+        the workshops they were in (their counts are to be rendered again elsewhere)."""
+        workshops = list(self._mine)
         pipe = self.redis.pipeline(transaction=False)
-        for workshop_id in self._mine:
+        for workshop_id in workshops:
             pipe.delete(self._set(workshop_id, self.origin))
             pipe.zrem(self._members(workshop_id), self.origin)
         try:
@@ -108,3 +114,4 @@ class RedisPresence:
         except redis.RedisError:
             log.exception("redis presence")
         self._mine.clear()
+        return workshops

@@ -79,7 +79,8 @@ class RedisBackend:
             log.exception("redis publish")
 
     def stop(self) -> None:
-        self.presence.leave()
+        for workshop_id in self.presence.leave():  # the others count without this process's phones
+            self.publish(workshop_id, ("counts",))
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -99,9 +99,16 @@ def test_every_process_counts_the_phones_of_all(loop):
         phones[0].leave()  # one of participant 1's two phones: still connected
         assert wait_for(lambda: shows(console_here, 4) and shows(console_there, 4)), (console_here.got[-3:],)
         assert here.online(WORKSHOP) == {1, 2, 3, 5}
+
+        # The other process stops cleanly: its phones (5, and 1's second one) leave the
+        # count at once, and this process is told to draw its counts again.
+        there.stop()
+        assert wait_for(lambda: shows(console_here, 2)), console_here.got[-3:]
+        assert here.online(WORKSHOP) == {2, 3}
     finally:
         here.stop()
-        there.stop()
+        if there._thread is not None:
+            there.stop()
     # A clean stop takes each process's phones out at once.
     survivor = make_hub()
     try:
