@@ -110,13 +110,16 @@ def serve(
     """Upgrade the database schema, then serve Minka (uvicorn, one process)."""
     import uvicorn
 
+    from server.auth.service import demo_password_unchanged
     from server.defaults import ensure_reference_lists
-    from server.demo import demo_login
+    from server.demo_data import DEMO_EMAIL, DEMO_PASSWORD
 
     settings = Settings()
     with writing(settings) as session:
         ensure_reference_lists(session)
-        login = demo_login(session)
+        # The demo account still has its published password: say so (server.demo, with its
+        # loaders, is not imported: a restart serves again sooner).
+        login = (DEMO_EMAIL, DEMO_PASSWORD) if demo_password_unchanged(session) else None
     shown = "127.0.0.1" if _every_interface(host) else host
     shown = f"[{shown}]" if ":" in shown else shown
     typer.echo(f"Minka: {settings.base_url or f'http://{shown}:{port}/'}")
