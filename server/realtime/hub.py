@@ -24,6 +24,7 @@ closed when it may not.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -86,6 +87,8 @@ class Hub:
         self._last: dict[int, Texts] = {}
         # Per workshop, the audiences whose remembered texts cover every topic.
         self._complete: dict[int, set[AudienceKey]] = {}
+        # The full renders in progress for a connecting screen, per workshop and audience.
+        self._rendering: dict[tuple[int, AudienceKey], concurrent.futures.Future] = {}
         self._lock = threading.RLock()
         self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
@@ -342,10 +345,24 @@ class Hub:
         with self._lock:
             complete = key in self._complete.get(workshop_id, ())
             last = self._last.get(workshop_id, {}).get(key) if complete else None
-        if last is None and self.renderer is not None:
-            messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
-            self._remember(workshop_id, messages, complete=True)
-            last = messages.get(key, {})
+            rendering = self._rendering.get((workshop_id, key)) if last is None else None
+            first = last is None and rendering is None and self.renderer is not None
+            if first:  # this caller renders; those coming meanwhile wait for its texts
+                rendering = self._rendering[(workshop_id, key)] = concurrent.futures.Future()
+        if first:
+            try:
+                messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
+                self._remember(workshop_id, messages, complete=True)
+                rendering.set_result(messages.get(key, {}))
+            except BaseException as exc:
+                rendering.set_exception(exc)
+                raise
+            finally:
+                with self._lock:
+                    self._rendering.pop((workshop_id, key), None)
+        if rendering is not None:
+            # A hall reconnecting at once (a restart): one render for all, not one each.
+            last = await asyncio.wrap_future(rendering)
         return dict(last or {})
 
     def forget_all(self) -> None:
