@@ -84,6 +84,7 @@ class Run:
         self.stopping = False
         self.unexpected = 0
         self.refusals: dict[str, int] = {}  # errors and refused answers (none expected)
+        self.sent = self.send_errors = 0
 
     async def keep_connected(self, phone: Phone) -> None:
         tries = sheds = 0
@@ -165,11 +166,12 @@ class Run:
             message = {"t": "answer", "k": key, "a": self.room.activity_id, "g": rng.choice(self.room.gap_ids)}
             message.update(q="seriousness", v=rng.randint(1, 5), s=phone.seq)
             phone.pending[key] = (message, time.perf_counter())
+            self.sent += 1
             if phone.ws is not None:
                 try:
                     await phone.ws.send(json.dumps(message))
-                except ConnectionClosed:
-                    pass  # resent on reconnection
+                except Exception:  # closed meanwhile: resent on reconnection
+                    self.send_errors += 1
 
 
 def serving(port: int) -> bool:
@@ -214,6 +216,7 @@ async def run(args, tmp: Path, db_path: Path, room: lg.Room) -> dict:
         while not serving(port):
             await asyncio.sleep(0.05)
         up = time.perf_counter()
+        server_cpu, client_cpu = lg.cpu_seconds(server.pid), lg.self_cpu()
         report["serving_after_kill_s"] = round(up - killed, 2)
         report["serving_after_restart_s"] = round(up - restarted, 2)
         lg.log(f"serving again {up - killed:.2f} s after the kill")
@@ -221,6 +224,11 @@ async def run(args, tmp: Path, db_path: Path, room: lg.Room) -> dict:
         while time.perf_counter() < deadline and not all(p.synced_at > up for p in r.phones):
             await asyncio.sleep(0.05)
         synced = [p.synced_at for p in r.phones if p.synced_at > up]
+        # Who had the CPU while the phones came back: the server, or this client (its
+        # phones' reconnection loops and handshakes run here, on the same cores).
+        report["server_cpu_s_while_reconnecting"] = round(lg.cpu_seconds(server.pid) - server_cpu, 2)
+        report["client_cpu_s_while_reconnecting"] = round(lg.self_cpu() - client_cpu, 2)
+        report["wall_s_while_reconnecting"] = round(time.perf_counter() - up, 2)
         report["resynced"] = len(synced)
         report["all_resynced_after_kill_s"] = round(max(synced) - killed, 2) if synced else None
         report["all_resynced_after_serving_s"] = round(max(synced) - up, 2) if synced else None
@@ -235,6 +243,7 @@ async def run(args, tmp: Path, db_path: Path, room: lg.Room) -> dict:
         expected = lg.expected_results(db_path, room.workshop_id)
         report["phones_without_final_tally"] = sum(p.results != expected for p in r.phones)
         report["refused_1013"] = sum(p.refused for p in r.phones)
+        report["sent"], report["send_errors"] = r.sent, r.send_errors
         report["acked"] = len(r.latencies)
         report["unexpected_acks"] = r.unexpected
         report["refusals"] = r.refusals
