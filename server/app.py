@@ -136,7 +136,7 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         from server.realtime.redis_backend import RedisBackend
 
         backend = RedisBackend(settings.redis_url)
-    app.state.doorman = Doorman(settings.phone_connections_per_second)
+    app.state.doorman = Doorman(settings.phone_connections_per_second, in_flight=settings.phone_connections_in_flight)
     app.state.hub = hub = Hub(
         backend=backend,
         interval=settings.broadcast_interval,

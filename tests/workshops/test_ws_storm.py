@@ -66,7 +66,7 @@ def test_a_storm_is_shed_with_1013_and_every_acknowledged_answer_is_stored_once(
 ):
     r = room(app, db, users.a)
     tokens = join_many(app, r.workshop_id, PHONES, r.group_ids["public"], r.segment_ids[0])
-    monkeypatch.setattr(app.state, "doorman", Doorman(rate=10, burst=5))  # a small door
+    monkeypatch.setattr(app.state, "doorman", Doorman(rate=10, burst=5, in_flight=4))  # a small door
     answers = {
         pid: {"t": "answer", "k": f"storm-key-{pid:06d}", "a": r.activity_id, "g": r.gap_ids[0]}
         | {"q": "seriousness", "v": 1 + pid % 5, "s": 1}
@@ -99,13 +99,31 @@ def test_a_storm_is_shed_with_1013_and_every_acknowledged_answer_is_stored_once(
 def test_the_door_admits_its_rate_and_refills(rate):
     now = [0.0]
     door = Doorman(rate, burst=3, clock=lambda: now[0])
-    first = [door.admit() for _ in range(10)]
+
+    def admit(n: int) -> list[bool]:
+        return [door.admit() is not None for _ in range(n)]
+
+    first = admit(10)
     if rate == 0:  # no limit
         assert all(first)
         return
     assert first == [True] * 3 + [False] * 7
     now[0] += 1.0  # a second later: three more
-    assert [door.admit() for _ in range(4)] == [True, True, True, False]
+    assert admit(4) == [True, True, True, False]
     now[0] += 100.0  # a long quiet spell fills the bucket to its burst, no more
-    assert sum(door.admit() for _ in range(10)) == 3
+    assert sum(admit(10)) == 3
     assert (door.admitted, door.refused) == (9, 15)
+
+
+def test_the_door_waits_for_those_in_the_doorway_to_be_served():
+    now = [0.0]
+    door = Doorman(0, in_flight=2, timeout=5.0, clock=lambda: now[0])
+    a, b = door.admit(), door.admit()
+    assert a is not None and b is not None and a != b
+    assert door.admit() is None  # two let in, not yet served: the door is shut
+    door.release(a)  # one served its first screen
+    door.release(a)  # (said twice: no harm)
+    c = door.admit()
+    assert c is not None and door.admit() is None
+    now[0] += 6.0  # b and c never said hello: they leave the doorway after the timeout
+    assert door.admit() is not None and door.admit() is not None and door.admit() is None
