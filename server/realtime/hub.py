@@ -353,6 +353,10 @@ class Hub:
             try:
                 messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
                 self._remember(workshop_id, messages, complete=True)
+                # A tick that rendered results meanwhile was not remembered for this audience
+                # (not complete yet), and may reach the phone before these: the next tick
+                # renders them again, so that the last word is the newest.
+                self._mark(workshop_id, (Topic.RESULTS,))
                 rendering.set_result(messages.get(key, {}))
             except BaseException as exc:
                 rendering.set_exception(exc)
@@ -363,6 +367,9 @@ class Hub:
         if rendering is not None:
             # A hall reconnecting at once (a restart): one render for all, not one each.
             last = await asyncio.wrap_future(rendering)
+            with self._lock:  # what ticks delivered since that render, if remembered
+                if key in self._complete.get(workshop_id, ()):
+                    last = self._last[workshop_id][key]
         return dict(last or {})
 
     def forget_all(self) -> None:
