@@ -15,7 +15,7 @@
   var root = document.getElementById("live");
   if (!root) return;
   document.documentElement.classList.add("js");
-  var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {};
+  var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {}, helloFor = null;
   var store = "minka-pending-" + d.ws, seqStore = "minka-seq-" + d.ws, lastSeq = 0;
   var pending = {};
   try { pending = JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { pending = {}; }
@@ -155,12 +155,17 @@
     sheds = 0;  // admitted: the server talks to this phone
     if (m.t === "html") {
       var el = document.getElementById(m.id), hk = s && s.dataset.kind && kinds[s.dataset.kind];
+      // The first stage after (re)connecting answers the hello, which asked for this
+      // phone's answers in the activity it showed: asked again only for another one.
+      var hello = m.id === "stage" ? helloFor : null;
+      if (m.id === "stage") helloFor = null;
       if (!el) return;
       if (hk && hk.html && hk.html(el, m) === true) return;  // the kind merged it (keeps what is typed)
       var was = s ? s.dataset.activity : null;
       el.innerHTML = m.html;
       s = stage();
-      if (m.id === "stage" && s && s.dataset.state === "open" && s.dataset.kind) shown(s, s.dataset.activity !== was, true);
+      var asked = hello !== null && s && +s.dataset.activity === hello;
+      if (m.id === "stage" && s && s.dataset.state === "open" && s.dataset.kind) shown(s, s.dataset.activity !== was, !asked);
     } else if (m.t === "mine") {
       // For the activity on screen only, handled by its kind.
       var k = s && s.dataset.kind && +s.dataset.activity === m.a && kinds[s.dataset.kind];
@@ -185,7 +190,8 @@
     ws.onopen = function () {
       tries = 0; offline(false);
       var s = stage();
-      ws.send(JSON.stringify({ t: "hello", a: s ? +s.dataset.activity : null }));
+      helloFor = s ? +s.dataset.activity : null;
+      ws.send(JSON.stringify({ t: "hello", a: helloFor }));
       Object.keys(pending).forEach(function (k) { ws.send(JSON.stringify(pending[k])); });
     };
     ws.onmessage = onMessage;
