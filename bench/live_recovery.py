@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -313,12 +314,17 @@ def main() -> None:
     parser.add_argument("--max-down", type=float, default=20, help="seconds the vote may run while down")
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for phones and acks")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the server log")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="minka-recovery-"))
     db_path = tmp / "bench.sqlite"
     lg.log(f"preparing {args.phones} participants in {tmp}")
-    room = lg.prepare(db_path, args.phones)
-    report = asyncio.run(run(args, tmp, db_path, room))
+    try:
+        room = lg.prepare(db_path, args.phones)
+        report = asyncio.run(run(args, tmp, db_path, room))
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     load = Path("/proc/loadavg").read_text().split()[0]
     report["loadavg_1min"] = load
     print(json.dumps(report, indent=1), file=sys.stderr)
