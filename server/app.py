@@ -101,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server.workshops.routes import router as workshops_router
     from server.workshops.ws import router as ws_router
 
+    # The websockets first: each handshake (a hall reconnecting after a restart makes
+    # thousands at once) is matched against the routes in order, and with 250 routes
+    # ahead of it the matching alone cost about as much as the rest of the handshake.
+    app.include_router(ws_router)
     protected = [Depends(csrf_protect)]
     routers = (
         auth_router,
@@ -120,7 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, dependencies=protected)
-    app.include_router(ws_router)
     app.include_router(_meta_router(), dependencies=protected)
 
     return app
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _install_live(app: FastAPI, settings: Settings) -> None:
     """The live machinery: single writer, hub (memory or Redis), tallies, screen renderer."""
     from server.activities.live import LiveTallies
+    from server.realtime.admission import Doorman
     from server.realtime.hub import Hub
     from server.workshops.screens import ScreenRenderer
     from server.writer import Writer
@@ -138,6 +142,7 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         from server.realtime.redis_backend import RedisBackend
 
         backend = RedisBackend(settings.redis_url)
+    app.state.doorman = Doorman(settings.phone_connections_per_second, in_flight=settings.phone_connections_in_flight)
     app.state.hub = hub = Hub(
         backend=backend,
         interval=settings.broadcast_interval,

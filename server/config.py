@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         "the others wait their turn before they are read.",
         ge=1,
     )
+    phone_connections_per_second: float = Field(
+        default=400,
+        ge=0,
+        description="New phone websockets each process lets in per second; the others are told to try "
+        "again a moment later (close code 1013), so that a hall reconnecting after a restart comes in "
+        "without stalling those already in. 0: no limit.",
+    )
+    phone_connections_in_flight: int = Field(
+        default=64,
+        ge=0,
+        description="Phones each process has let in but not yet served their first screen; while "
+        "that many wait, newcomers are told to try again a moment later (the door opens as fast as "
+        "the process serves). 0: no limit.",
+    )
     participant_writes_per_second: int = Field(
         default=20, description="Answers one participant may send each second (websocket and form posts alike)."
     )

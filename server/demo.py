@@ -87,12 +87,6 @@ def load_demo(session: Session, today: dt.date | None = None) -> DemoResult:
     return result
 
 
-def demo_login(session: Session) -> tuple[str, str] | None:
-    """The demo facilitator's e-mail and password, while the account exists, is active
-    and still has the demo password."""
-    return (DEMO_EMAIL, DEMO_PASSWORD) if demo_password_unchanged(session) else None
-
-
 def _facilitator(session: Session, created: Counter) -> User:
     user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
     if user is None:

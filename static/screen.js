@@ -90,9 +90,11 @@
     };
   }
 
+  // As a phone's (static/phone/transport.js): doubling from 0.5 s to a cap of 4 s,
+  // jittered over its upper half; the server never turns screens away.
   function retry() {
     badge.hidden = false;
-    var delay = Math.min(30000, 1000 * Math.pow(2, tries++));
+    var delay = Math.min(4000, 500 * Math.pow(2, Math.min(tries++, 30)));
     setTimeout(connect, delay / 2 + Math.random() * delay / 2);
   }
 

@@ -194,6 +194,8 @@ def route_values(world: World, name: str, role: str | None = None) -> dict:
     values["code"] = world.code if name in ("join", "join_submit") else "en"
     if name in ("live_kind_control", "activity_kind_page"):  # the roadmap's own controls and page
         values.update(activity_id=world.roadmap, control="lock", page="history")
+    values["part"] = f"item-{world.values.get('_rm_item', 1)}"  # a phone's roadmap card
+    values.setdefault("job_id", "no-such-job")  # an export's (export_job_values makes a real one)
     return values
 
 

@@ -41,3 +41,18 @@ def test_upgrade_keeps_existing_data(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM gap")).scalar_one() == before > 0
     engine.dispose()
+
+
+def test_a_start_at_head_skips_alembic_and_a_start_behind_it_upgrades(tmp_path):
+    """``minka serve`` checks the stored revision against the files' own heads (no Alembic
+    import, a faster restart) and upgrades only when they differ."""
+    from server.migrate import heads_on_disk, upgrade_if_needed
+
+    assert heads_on_disk() == set(heads())
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'start.db'}", secret_key="x" * 40, _env_file=None)
+    assert upgrade_if_needed(settings) is True  # empty: built
+    assert set(current(settings)) == set(heads())
+    assert upgrade_if_needed(settings) is False  # at head: nothing to run
+    downgrade(settings, "-1")
+    assert upgrade_if_needed(settings) is True  # one behind: upgraded
+    assert set(current(settings)) == set(heads())

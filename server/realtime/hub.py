@@ -11,7 +11,8 @@ task and keeps only the latest text per topic, so a slow phone delays no one and
 builds a backlog.
 
 With Redis, the dirty marks of each tick are published so that every process renders
-for its own connections; without it, the hub is local to the process.
+for its own connections, and who is connected is shared (``presence.py``: "connected
+now" counts every process's phones); without it, the hub is local to the process.
 
 Screens (console, projector) are checked again while they stay open: a connection made
 with a ``recheck`` is asked whether it may still watch when its user's access changed
@@ -23,6 +24,7 @@ closed when it may not.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -73,6 +75,9 @@ class Hub:
         self.phone_interval = phone_interval
         self._phone_results_at: dict[int, float] = {}
         self.backend = backend
+        # Connected phones across processes (Redis); None: this process's own are all.
+        self.presence = getattr(backend, "presence", None)
+        self._presence_changed: set[int] = set()  # workshops whose phones came or went
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
         self._connections: dict[int, dict[AudienceKey, set[Connection]]] = defaultdict(lambda: defaultdict(set))
@@ -86,6 +91,8 @@ class Hub:
         self._last: dict[int, Texts] = {}
         # Per workshop, the audiences whose remembered texts cover every topic.
         self._complete: dict[int, set[AudienceKey]] = {}
+        # The full renders in progress for a connecting screen, per workshop and audience.
+        self._rendering: dict[tuple[int, AudienceKey], concurrent.futures.Future] = {}
         self._lock = threading.RLock()
         self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
@@ -121,6 +128,8 @@ class Hub:
             if conn.audience == PARTICIPANTS and conn.participant_id is not None:
                 phones = self._phones[conn.workshop_id]
                 phones[conn.participant_id] = phones.get(conn.participant_id, 0) + 1
+            if conn.audience == PARTICIPANTS:
+                self._presence_changed.add(conn.workshop_id)
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
@@ -144,11 +153,23 @@ class Hub:
                     del self._connections[conn.workshop_id]
                     self._last.pop(conn.workshop_id, None)
                     self._complete.pop(conn.workshop_id, None)
+            if conn.audience == PARTICIPANTS:
+                self._presence_changed.add(conn.workshop_id)
         await conn.stop()
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
     def online(self, workshop_id: int) -> set[int]:
+        """Participants with at least one open phone: on any process (with Redis), else
+        on this one."""
+        if self.presence is not None:
+            try:
+                return self.presence.online(workshop_id)
+            except Exception:  # Redis unreachable: this process's own, rather than nothing
+                log.exception("redis presence")
+        return self.online_here(workshop_id)
+
+    def online_here(self, workshop_id: int) -> set[int]:
         """Participants with at least one open connection to this process."""
         with self._lock:
             return set(self._phones.get(workshop_id, ()))
@@ -229,6 +250,9 @@ class Hub:
             dirty, self._dirty = self._dirty, defaultdict(set)
             unpublished, self._unpublished = self._unpublished, defaultdict(set)
             recheck_users, self._recheck_users = self._recheck_users, set()
+            changed, self._presence_changed = self._presence_changed, set()
+        if self.presence is not None:
+            self._share_presence(changed, unpublished)
         if self.backend is not None:
             for workshop_id, topics in unpublished.items():
                 self.backend.publish(workshop_id, topics)
@@ -249,6 +273,20 @@ class Hub:
             self.renders += 1
             self._remember(workshop_id, messages)
             self._deliver(audiences, messages, self.renders)
+
+    def _share_presence(self, changed: set[int], unpublished: dict[int, set[str]]) -> None:
+        """Write this process's phones of the workshops where some came or went (before
+        anything is rendered or published: every process then counts them), and have the
+        other processes render those counts; renew the heartbeat now and then."""
+        try:
+            for workshop_id in changed:
+                if self.presence.publish_own(workshop_id, self.online_here(workshop_id)):
+                    unpublished[workshop_id].add("counts")
+            self.presence.heartbeat(lambda workshop_id: self.mark_dirty(workshop_id, "counts"))
+        except Exception:
+            log.exception("redis presence")
+            with self._lock:  # written again at the next tick
+                self._presence_changed.update(changed)
 
     def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: Texts) -> Texts:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
@@ -320,10 +358,31 @@ class Hub:
         with self._lock:
             complete = key in self._complete.get(workshop_id, ())
             last = self._last.get(workshop_id, {}).get(key) if complete else None
-        if last is None and self.renderer is not None:
-            messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
-            self._remember(workshop_id, messages, complete=True)
-            last = messages.get(key, {})
+            rendering = self._rendering.get((workshop_id, key)) if last is None else None
+            first = last is None and rendering is None and self.renderer is not None
+            if first:  # this caller renders; those coming meanwhile wait for its texts
+                rendering = self._rendering[(workshop_id, key)] = concurrent.futures.Future()
+        if first:
+            try:
+                messages = await anyio.to_thread.run_sync(self.renderer, workshop_id, ALL_TOPICS, frozenset({key}))
+                self._remember(workshop_id, messages, complete=True)
+                # A tick that rendered results meanwhile was not remembered for this audience
+                # (not complete yet), and may reach the phone before these: the next tick
+                # renders them again, so that the last word is the newest.
+                self._mark(workshop_id, (Topic.RESULTS,))
+                rendering.set_result(messages.get(key, {}))
+            except BaseException as exc:
+                rendering.set_exception(exc)
+                raise
+            finally:
+                with self._lock:
+                    self._rendering.pop((workshop_id, key), None)
+        if rendering is not None:
+            # A hall reconnecting at once (a restart): one render for all, not one each.
+            last = await asyncio.wrap_future(rendering)
+            with self._lock:  # what ticks delivered since that render, if remembered
+                if key in self._complete.get(workshop_id, ()):
+                    last = self._last[workshop_id][key]
         return dict(last or {})
 
     def forget_all(self) -> None:

@@ -16,6 +16,7 @@ import uuid
 
 import redis
 
+from server.realtime.presence import RedisPresence
 from server.realtime.topics import mark_text, parse_mark
 
 log = logging.getLogger("minka.hub")
@@ -27,7 +28,10 @@ class RedisBackend:
         self.url = url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = redis.Redis.from_url(url)
-        self.channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
+        db = self._redis.connection_pool.connection_kwargs.get("db", 0)
+        self.channel = f"{CHANNEL}:{db}"
+        # Who is connected to each process (see presence.py), under the same database number.
+        self.presence = RedisPresence(self._redis, db, self.origin)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -75,6 +79,8 @@ class RedisBackend:
             log.exception("redis publish")
 
     def stop(self) -> None:
+        for workshop_id in self.presence.leave():  # the others count without this process's phones
+            self.publish(workshop_id, ("counts",))
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -21,6 +21,7 @@ from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
+from server.realtime.admission import TRY_AGAIN_LATER
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.realtime.wire import raw_socket
 from server.web import Id
@@ -50,10 +51,24 @@ def _origin_ok(ws: WebSocket) -> bool:
 
 @router.websocket("/ws/p/{workshop_id}")
 async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
-    app = ws.app
     if not _origin_ok(ws):
         await ws.close(code=4403)
         return
+    door = ws.app.state.doorman
+    ticket = door.admit()
+    if ticket is None:  # a reconnect storm: come back in a moment (realtime/admission.py)
+        await ws.accept()
+        await ws.close(code=TRY_AGAIN_LATER)
+        return
+    try:
+        await _participant(ws, workshop_id, lambda: door.release(ticket))
+    finally:
+        door.release(ticket)
+
+
+async def _participant(ws: WebSocket, workshop_id: int, served) -> None:
+    """A phone's socket; ``served()`` once its hello is answered (it leaves the doorway)."""
+    app = ws.app
     token = ws.cookies.get(cookie_name(workshop_id))
 
     def who(session: Session) -> tuple[int, str] | None:
@@ -109,6 +124,7 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
                 for text in (await hub.current(workshop_id, PARTICIPANTS, locale)).values():
                     conn.queue(text)
                 await _send_mine(conn, app, participant_id, message.a)
+                served()
             elif isinstance(message, messages.Mine):
                 await _send_mine(conn, app, participant_id, message.a)
             elif isinstance(message, messages.SIGNALS):  # written nowhere: the kind tells the room

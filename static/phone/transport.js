@@ -15,18 +15,28 @@
   var root = document.getElementById("live");
   if (!root) return;
   document.documentElement.classList.add("js");
-  var d = root.dataset, ws = null, tries = 0, removed = false, kinds = {}, waiting = {};
+  var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {}, helloFor = null;
   var store = "minka-pending-" + d.ws, seqStore = "minka-seq-" + d.ws, lastSeq = 0;
   var pending = {};
   try { pending = JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { pending = {}; }
 
-  // The wait before reconnection attempt n (from 0): doubling from 1 s up to a cap of
-  // 30 s, jittered over its upper half so that phones dropped together (a restart, a
-  // wifi hiccup) come back spread out, never sooner than half of it.
-  var BASE = 1000, CAP = 30000;
+  // The wait before reconnection attempt n (from 0) while the server cannot be reached
+  // (restarting, no network): doubling from 0.5 s up to a cap of 4 s, jittered over its
+  // upper half, so that phones dropped together (a restart) come back spread out and
+  // none waits long once the server is back (each attempt costs it nothing while down).
+  var BASE = 500, CAP = 4000;
   function backoff(n, r) {
     var top = Math.min(CAP, BASE * Math.pow(2, Math.min(n, 30)));
     return top / 2 + (r === undefined ? Math.random() : r) * top / 2;
+  }
+  // The server is up but turned this phone away (close code 1013: too many phones
+  // connecting at once, after a restart): try again after 0.25 s plus a random part of
+  // a window that doubles from 1 s to 4 s with each refusal in a row. Spread so, a hall
+  // comes in at the rate the server admits, the refused ones costing it little.
+  var SHED_MIN = 250, SHED_BASE = 1000, SHED_CAP = 4000;
+  function shedWait(n, r) {
+    var top = Math.min(SHED_CAP, SHED_BASE * Math.pow(2, Math.min(n, 30)));
+    return SHED_MIN + (r === undefined ? Math.random() : r) * (top - SHED_MIN);
   }
 
   function keep() { try { localStorage.setItem(store, JSON.stringify(pending)); } catch (e) {} }
@@ -142,6 +152,7 @@
 
   function onMessage(ev) {
     var m = JSON.parse(ev.data);
+    sheds = 0;  // admitted: the server talks to this phone
     if (m.t === "batch") { m.m.forEach(handle); return; }  // what changed in one tick, in order
     handle(m);
   }
@@ -149,12 +160,17 @@
     var s = stage();
     if (m.t === "html") {
       var el = document.getElementById(m.id), hk = s && s.dataset.kind && kinds[s.dataset.kind];
+      // The first stage after (re)connecting answers the hello, which asked for this
+      // phone's answers in the activity it showed: asked again only for another one.
+      var hello = m.id === "stage" ? helloFor : null;
+      if (m.id === "stage") helloFor = null;
       if (!el) return;
       if (hk && hk.html && hk.html(el, m) === true) return;  // the kind merged it (keeps what is typed)
       var was = s ? s.dataset.activity : null;
       el.innerHTML = m.html;
       s = stage();
-      if (m.id === "stage" && s && s.dataset.state === "open" && s.dataset.kind) shown(s, s.dataset.activity !== was, true);
+      var asked = hello !== null && s && +s.dataset.activity === hello;
+      if (m.id === "stage" && s && s.dataset.state === "open" && s.dataset.kind) shown(s, s.dataset.activity !== was, !asked);
     } else if (m.t === "mine") {
       // For the activity on screen only, handled by its kind.
       var k = s && s.dataset.kind && +s.dataset.activity === m.a && kinds[s.dataset.kind];
@@ -179,13 +195,14 @@
     ws.onopen = function () {
       tries = 0; offline(false);
       var s = stage();
-      ws.send(JSON.stringify({ t: "hello", a: s ? +s.dataset.activity : null }));
+      helloFor = s ? +s.dataset.activity : null;
+      ws.send(JSON.stringify({ t: "hello", a: helloFor }));
       Object.keys(pending).forEach(function (k) { ws.send(JSON.stringify(pending[k])); });
     };
     ws.onmessage = onMessage;
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       offline(true);
-      setTimeout(connect, backoff(tries++));
+      setTimeout(connect, ev && ev.code === 1013 ? shedWait(sheds++) : backoff(tries++));
     };
   }
 
@@ -206,7 +223,7 @@
   // A message that writes nothing (a roadmap's "I am editing this"): sent only when online.
   function signal(msg) { if (online()) ws.send(JSON.stringify(msg)); }
   var M = { root: root, text: d, stage: stage, fmt: fmt, note: note, send: send, online: online, ask: ask, signal: signal,
-            kind: kind, backoff: backoff,
+            kind: kind, backoff: backoff, shedWait: shedWait,
             pending: function (a) { return Object.keys(pending).map(function (k) { return pending[k]; })
                                       .filter(function (p) { return p.a === a; }); } };
   window.Minka = M;

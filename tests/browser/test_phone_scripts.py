@@ -78,9 +78,24 @@ window.__attempts = [];
 window.WebSocket = function () {
   var ws = this; window.__attempts.push(performance.now());
   this.readyState = 3; this.send = function () {};
-  setTimeout(function () { ws.onclose && ws.onclose({}); }, 0);
+  setTimeout(function () { ws.onclose && ws.onclose({code: 1006}); }, 0);
 };
 """
+
+# A server that is up but turns every phone away: the socket opens, then closes with 1013.
+SOCKET_THAT_IS_SHED = """
+window.__attempts = [];
+window.WebSocket = function () {
+  var ws = this; window.__attempts.push(performance.now());
+  this.readyState = 0; this.send = function () {};
+  setTimeout(function () {
+    ws.readyState = 1; ws.onopen && ws.onopen();
+    ws.readyState = 3; ws.onclose && ws.onclose({code: 1013});
+  }, 0);
+};
+"""
+
+DRAWS = 500
 
 
 def test_the_reconnect_delay_doubles_with_jitter_up_to_a_cap(devices: Devices, app, db, users):
@@ -90,16 +105,45 @@ def test_the_reconnect_delay_doubles_with_jitter_up_to_a_cap(devices: Devices, a
     join(phone, r, how="qr", name="Ana", group="public")
     expect(phone.locator(".offline")).to_be_visible()
 
-    # The delay before attempt n: between half and all of min(1 s * 2^n, 30 s), at random.
-    for n, top in ((0, 1000), (1, 2000), (3, 8000), (5, 30000), (12, 30000), (100, 30000)):
+    # The delay before attempt n while the server cannot be reached: between half and all
+    # of min(0.5 s * 2^n, 4 s), at random. Many draws, evaluated in the page's own script.
+    for n, top in ((0, 500), (1, 1000), (2, 2000), (3, 4000), (5, 4000), (12, 4000), (100, 4000)):
         low, high = phone.evaluate(f"() => [Minka.backoff({n}, 0), Minka.backoff({n}, 1)]")
         assert (low, high) == (top / 2, top), n
-        waits = phone.evaluate(f"() => Array.from({{length: 50}}, () => Minka.backoff({n}))")
-        assert all(top / 2 <= w <= top for w in waits), (n, waits)
-        assert len(set(waits)) > 40, n  # jittered: phones dropped together come back apart
+        waits = phone.evaluate(f"() => Array.from({{length: {DRAWS}}}, () => Minka.backoff({n}))")
+        assert all(top / 2 <= w <= top for w in waits), (n, min(waits), max(waits))
+        assert len(set(waits)) > DRAWS * 0.95, n  # jittered: phones dropped together come back apart
+        # Spread over the whole upper half, not bunched: each quarter of it gets its share.
+        quarters = [sum(top / 2 + q * top / 8 <= w < top / 2 + (q + 1) * top / 8 for w in waits) for q in range(4)]
+        assert min(quarters) > DRAWS / 8, (n, quarters)
 
-    # The page waits so between its attempts: the first two gaps are 0.5-1 s, then 1-2 s.
-    phone.wait_for_function("() => window.__attempts.length >= 3", timeout=8000)
+    # The page waits so between its attempts: 0.25-0.5 s, then 0.5-1 s, then 1-2 s.
+    phone.wait_for_function("() => window.__attempts.length >= 4", timeout=8000)
     at = phone.evaluate("() => window.__attempts")
     gaps = [b - a for a, b in itertools.pairwise(at)]
-    assert 450 <= gaps[0] <= 1300 and 950 <= gaps[1] <= 2300, gaps
+    assert 200 <= gaps[0] <= 800 and 450 <= gaps[1] <= 1300 and 950 <= gaps[2] <= 2300, gaps
+
+
+def test_a_phone_turned_away_comes_back_after_a_short_random_wait(devices: Devices, app, db, users):
+    r = room(app, db, users.a)
+    devices.phone_scripts.append(SOCKET_THAT_IS_SHED)
+    phone = devices.phone("phone")
+    join(phone, r, how="qr", name="Ana", group="public")
+
+    # After the n-th refusal in a row (close 1013): 0.25 s plus a random part of a window
+    # doubling from 1 s to a cap of 4 s, so a hall comes in at the rate the server admits.
+    for n, top in ((0, 1000), (1, 2000), (2, 4000), (3, 4000), (30, 4000)):
+        low, high = phone.evaluate(f"() => [Minka.shedWait({n}, 0), Minka.shedWait({n}, 1)]")
+        assert (low, high) == (250, top), n
+        waits = phone.evaluate(f"() => Array.from({{length: {DRAWS}}}, () => Minka.shedWait({n}))")
+        assert all(250 <= w <= top for w in waits), (n, min(waits), max(waits))
+        assert len(set(waits)) > DRAWS * 0.95, n
+        halves = sum(w < (250 + top) / 2 for w in waits)
+        assert DRAWS * 0.35 < halves < DRAWS * 0.65, (n, halves)  # uniform over the window
+
+    # The page itself: refused again and again, it keeps trying within those windows, and
+    # the opening of a socket that is then refused does not reset the count.
+    phone.wait_for_function("() => window.__attempts.length >= 4", timeout=10000)
+    at = phone.evaluate("() => window.__attempts")
+    gaps = [b - a for a, b in itertools.pairwise(at)]
+    assert 200 <= gaps[0] <= 1300 and 200 <= gaps[1] <= 2300 and 200 <= gaps[2] <= 4300, gaps

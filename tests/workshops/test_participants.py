@@ -163,7 +163,7 @@ def test_a_participant_of_one_workshop_cannot_use_another(app, db, users):
 # the stylesheet and scripts it names (each file compressed on its own, as it is sent).
 # 12 KB until issue 11 showed the gaps one at a time (the pager's script and styles) and the
 # ranking's lines as rows to tap: 12.7 KB measured then.
-PAGE_BUDGET = 13_000
+PAGE_BUDGET = 13_500
 
 
 def test_the_participant_page_fits_its_byte_budget(app, db, users):
