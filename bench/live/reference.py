@@ -31,7 +31,7 @@ CONNECT_BATCH = 200
 
 def text_of(seq: int, size: int) -> str:
     head = json.dumps({"t": "html", "id": "results", "seq": seq, "html": ""})
-    return head[:-2] + '"' + "x" * max(0, size - len(head)) + '"}'
+    return head[:-3] + '"' + "x" * max(0, size - len(head)) + '"}'
 
 
 async def serve(port: int, size: int) -> None:
