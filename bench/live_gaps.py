@@ -725,26 +725,48 @@ async def run_client(args, room: Room, port, pid, db_path: Path, login: str | No
         )
 
     # The console's counts against the truth ---------------------------------------------
+    dropped: dict[str, int] = {}
+    for phone in connected:
+        if phone.errors:
+            reason = phone.errors[-1][:80]
+            dropped[reason] = dropped.get(reason, 0) + 1
+    report["phones_dropped"] = sum(dropped.values())
+    report["phones_dropped_reasons"] = dropped
+
+    # Each part below fails alone (its error in the report): the figures before it stay.
     if console is not None:
-        report.update(await console_check(console, connected, db_path, room))
-        log(f"console counts {report['console_counts']} vs truth {report['console_truth']}")
+        try:
+            report.update(await console_check(console, connected, db_path, room))
+            log(f"console counts {report['console_counts']} vs truth {report['console_truth']}")
+        except Exception as exc:
+            report["console_error"] = repr(exc)[:300]
 
     # One broadcast to every phone: the facilitator's reveal ---------------------------
-    if args.bursts and login is not None:
-        report.update(await reveal_bursts(args, ports[0], room, login, connected, stats))
-        log(
-            f"reveal bursts: to last phone median {report['burst_to_last_median_ms']} ms, spread "
-            f"{report['burst_spread_median_ms']} ms ({report['burst_deliveries_per_second_spread']} deliveries/s)"
-        )
+    alive = [p for p in connected if p.ws.state.name == "OPEN"]
+    if args.bursts and login is not None and alive:
+        try:
+            report.update(await reveal_bursts(args, ports[0], room, login, alive, stats))
+            log(
+                f"reveal bursts to {len(alive)} phones: to last phone median {report['burst_to_last_median_ms']} "
+                f"ms, spread {report['burst_spread_median_ms']} ms "
+                f"({report['burst_deliveries_per_second_spread']} deliveries/s); {uptime()}"
+            )
+        except Exception as exc:
+            report["bursts_error"] = repr(exc)[:300]
 
     # Saturation: the websocket path against the same server's no-database replies ---------
-    if args.saturate:
-        for name, valid in (("reference", False), ("answers", True)):
-            report[f"saturate_{name}"] = await saturate(args, name, valid, connected, room, stats, servers)
-            log(f"saturation, {name}: {report[f'saturate_{name}']}")
-        reference = report["saturate_reference"]["replies_per_second"]
-        if reference:
-            report["websocket_path_ratio"] = round(report["saturate_answers"]["replies_per_second"] / reference, 2)
+    if args.saturate and alive:
+        try:
+            for name, valid in (("reference", False), ("answers", True)):
+                report[f"saturate_{name}"] = await saturate(args, name, valid, alive, room, stats, servers)
+                report[f"saturate_{name}"]["uptime"] = uptime()
+                log(f"saturation, {name}: {report[f'saturate_{name}']}")
+            reference = report["saturate_reference"]["replies_per_second"]
+            if reference:
+                ratio = report["saturate_answers"]["replies_per_second"] / reference
+                report["websocket_path_ratio"] = round(ratio, 2)
+        except Exception as exc:
+            report["saturate_error"] = repr(exc)[:300]
 
     # Close ------------------------------------------------------------------------------
     if console is not None:
@@ -952,9 +974,12 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
             control = "hide" if n % 2 == 0 else "reveal"
             before = {p.index: p.results_messages for p in connected}
             sent = time.perf_counter()
-            status, _, _ = await http.request(
-                "POST", f"/workshops/{room.workshop_id}/live/activities/{room.activity_id}/{control}", cookies, form
-            )
+            path = f"/workshops/{room.workshop_id}/live/activities/{room.activity_id}/{control}"
+            try:
+                status, _, _ = await http.request("POST", path, cookies, form)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError) as exc:
+                http.close()  # the next control on a new connection
+                status = type(exc).__name__
             answered = time.perf_counter()
             deadline = sent + 30
             while time.perf_counter() < deadline and any(p.results_messages == before[p.index] for p in connected):
@@ -980,7 +1005,8 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
     return {
         "bursts": len(rounds),
         "bursts_complete": len(complete),
-        "burst_statuses": sorted({r["status"] for r in rounds}),
+        "burst_phones": len(connected),
+        "burst_statuses": sorted({str(r["status"]) for r in rounds}),
         "burst_to_first_median_ms": ms(percentile([r["to_first"] for r in complete], 50)),
         "burst_to_last_median_ms": ms(to_last),
         "burst_spread_median_ms": ms(spread),
@@ -1317,17 +1343,22 @@ def main() -> int:
         report["server_log_warnings"] = warnings[:10]
         for process in processes:
             stop_server(process)
-        if args.raw_rounds and report.get("phones_connected"):
+        sockets = report.get("burst_phones") or report.get("phones_connected")
+        if args.raw_rounds and sockets:
             from live.reference import measure
 
             size = report.get("burst_message_bytes") or report.get("results_message_bytes") or 1000
-            log(f"raw websockets.broadcast reference: {report['phones_connected']} sockets, {size} characters")
-            report["raw_broadcast"] = run(measure(report["phones_connected"], size, args.raw_rounds))
+            log(f"raw websockets.broadcast reference: {sockets} sockets, {size} characters")
+            report["raw_broadcast"] = run(measure(sockets, size, args.raw_rounds))
             report["raw_broadcast"]["uptime"] = uptime()
             log(f"raw reference: {report['raw_broadcast']}")
     finally:
         for process in processes:
             stop_server(process)
+        if "server_log_warnings" not in report:  # the client failed: what did the servers say?
+            for server_log in logs:
+                tail = server_log.read_text(errors="replace").splitlines()[-15:]
+                log(f"{server_log.name}, last lines:\n  " + "\n  ".join(tail))
         if args.keep:
             log(f"kept {tmp}")
         else:

@@ -47,8 +47,12 @@ def target_lines(report: dict) -> list[str]:
     rows.append(
         (
             "P1 5,000 phones joined and connected (one process)",
-            f"{_fmt(connected)} of {_fmt(phones)} connected on {processes} process(es)",
-            _verdict(connected == phones, connected >= HALL) if one_process else "see P5",
+            f"{_fmt(connected)} of {_fmt(phones)} connected on {processes} process(es); "
+            f"{_fmt(report.get('phones_dropped', 0))} dropped by the end"
+            + (f" {report['phones_dropped_reasons']}" if report.get("phones_dropped") else ""),
+            _verdict(connected == phones and not report.get("phones_dropped"), connected >= HALL)
+            if one_process
+            else "see P5",
         )
     )
     if report.get("http_joins_tried"):
@@ -155,7 +159,10 @@ def target_lines(report: dict) -> list[str]:
                 "P5 3 processes on PostgreSQL + Redis hold 15,000 phones, same P2/P3 targets",
                 f"{processes} processes on {database}{' + Redis' if report.get('redis') else ''}: "
                 f"{_fmt(connected)} phones connected; P2/P3 lines above: {', '.join(p2_p3)}",
-                _verdict(connected == phones and all(v != "no" for v in p2_p3), connected >= HALL_K),
+                _verdict(
+                    connected == phones and not report.get("phones_dropped") and all(v != "no" for v in p2_p3),
+                    connected >= HALL_K,
+                ),
             )
         )
     else:
