@@ -577,7 +577,7 @@ def join_form(db_path: Path, workshop_id: int) -> tuple[str, dict]:
         db.dispose()
 
 
-async def http_joins(args, db_path: Path, room: Room, ports: list[int]) -> dict:
+async def http_joins(args, db_path: Path, room: Room, ports: list[int], pids: list[int]) -> dict:
     """--http-joins phones through the real join pages, --join-concurrency at once."""
     from live.http_joins import join_over_http
 
@@ -588,9 +588,13 @@ async def http_joins(args, db_path: Path, room: Room, ports: list[int]) -> dict:
     # One phone first, untimed: the first request of a fresh server compiles its templates.
     warm = await join_over_http(target, code, 1, 1, form, cookie_name(room.workshop_id))
     log(f"{args.http_joins - 1} phones joining over HTTP, {args.join_concurrency} at once, from 127.0.0.1")
+    servers, client_0 = Servers(pids), self_cpu()
+    cpu_0 = servers.cpu()
     run = await join_over_http(
         target, code, args.http_joins - 1, args.join_concurrency, form, cookie_name(room.workshop_id)
     )
+    server_cpu, client_cpu = servers.cpu() - cpu_0, self_cpu() - client_0
+    joined = len(run.tokens)
     run.tokens = warm.tokens + run.tokens
     for key, count in warm.refused.items():
         run.refused[key] = run.refused.get(key, 0) + count
@@ -604,11 +608,18 @@ async def http_joins(args, db_path: Path, room: Room, ports: list[int]) -> dict:
         "http_join_p50_ms": ms(percentile(run.join_latencies, 50)),
         "http_join_p99_ms": ms(percentile(run.join_latencies, 99)),
         "http_join_step_p99_ms": {k: ms(percentile(v, 99)) for k, v in run.step_latencies.items()},
+        # What a join costs the server whatever else runs on the machine: a core's worth of
+        # joins a second is 1000 / this.
+        "http_join_server_cpu_ms": round(1000 * server_cpu / joined, 1) if joined else None,
+        "http_join_server_cpu_percent": round(100 * server_cpu / run.seconds, 1) if run.seconds else None,
+        "http_join_client_cpu_percent": round(100 * client_cpu / run.seconds, 1) if run.seconds else None,
         "http_join_uptime": uptime(),
     }
     log(
         f"joined {len(run.tokens)}/{args.http_joins} over HTTP in {run.seconds:.1f} s "
-        f"({figures['http_joins_per_second']}/s; refused {run.refused}); {figures['http_join_uptime']}"
+        f"({figures['http_joins_per_second']}/s; refused {run.refused}; server CPU "
+        f"{figures['http_join_server_cpu_ms']} ms a join, {figures['http_join_server_cpu_percent']} % of a core); "
+        f"{figures['http_join_uptime']}"
     )
     return figures
 
@@ -847,6 +858,9 @@ async def vote_phase(args, number, connected, garbage_phones, garbage, reconnect
         client_loop_lag_max_ms=ms(max(lag, default=None)),
         server_cpu_seconds=round(cpu_server_1 - cpu_server_0, 2),
         server_cpu_percent_of_one_core=round(100 * (cpu_server_1 - cpu_server_0) / elapsed, 1),
+        # What an acknowledged rating (with its share of the tallies' fan-out) costs the
+        # server, whatever else runs on the machine.
+        server_cpu_ms_per_ack=round(1000 * (cpu_server_1 - cpu_server_0) / stats.acked, 2) if stats.acked else None,
         server_cpu_kernel_seconds=round(kernel_1 - kernel_0, 2),
         server_cpu_by_thread={name: round(threads_1[name] - threads_0[name], 2) for name in threads_1},
         client_cpu_seconds=round(cpu_client_1 - cpu_client_0, 2),
@@ -1322,7 +1336,7 @@ def main() -> int:
         run = uvloop.run if uvloop is not None else asyncio.run
         report["client_loop"] = "uvloop" if uvloop is not None else "asyncio"
         if args.http_joins:
-            report.update(run(http_joins(args, db_path, room, ports)))
+            report.update(run(http_joins(args, db_path, room, ports, [p.pid for p in processes])))
             honest = room.tokens[:direct] + report.pop("http_tokens")
             room.tokens = honest + room.tokens[direct:]
         login = facilitator_login(settings_for(db_path))

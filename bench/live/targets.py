@@ -61,7 +61,9 @@ def target_lines(report: dict) -> list[str]:
         measured = (
             f"{_fmt(report.get('http_joins_per_second'))}/s: {_fmt(report.get('http_joins_done'))} of "
             f"{_fmt(report.get('http_joins_tried'))} in {report.get('http_join_seconds')} s, 5 requests each, "
-            f"from 127.0.0.1; limits {limits}" + (f"; refused {refused}" if refused else "")
+            f"from 127.0.0.1; server CPU {report.get('http_join_server_cpu_ms')} ms a join "
+            f"({report.get('http_join_server_cpu_percent')} % of a core); limits {limits}"
+            + (f"; refused {refused}" if refused else "")
         )
         ok = (report.get("http_joins_per_second") or 0) >= 200 and report.get("http_joins_done") == report.get(
             "http_joins_tried"
@@ -87,7 +89,8 @@ def target_lines(report: dict) -> list[str]:
         (
             "P2 5,000 ratings/s acknowledged",
             f"{', '.join(_fmt(r) for r in rates)} acks/s (offered {_fmt(rate)}/s, by phase); "
-            f"{lost} not acknowledged or refused",
+            f"{lost} not acknowledged or refused; server CPU "
+            f"{', '.join(_fmt(p.get('server_cpu_ms_per_ack')) for p in phases)} ms an ack",
             _verdict(lost == 0 and min(r or 0 for r in rates) >= 0.9 * rate, rate >= RATE and connected >= HALL),
         )
     )
