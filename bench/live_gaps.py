@@ -30,6 +30,16 @@ over the size limit, unknown types. The honest phones' figures are the ones prin
 the garbage's replies (errors, refusals, anything accepted) and dropped garbage
 connections are counted apart.
 
+Issue 15 (a hall: 5,000 phones on one process, 15,000 on three) adds, each by an option,
+and ends the output with one line per target, "target | measured | met?" (live/targets.py):
+``--phases K`` votes on the same connections, each with its per-second ack p99;
+``--http-joins M`` phones joining through the real pages (live/http_joins.py);
+``--saturate S`` the websocket path against the same server's no-database replies;
+``--bursts N`` the facilitator's reveal timed on every phone, and ``--raw-rounds R`` a raw
+``websockets.broadcast`` to as many sockets (live/reference.py); ``--processes K --pg URL
+--redis URL`` several ``minka serve`` on PostgreSQL and Redis (live/stores.py); a console
+screen's counts against the truth (live/console.py). Recovery: ``live_recovery.py``.
+
 The client shares the machine with the server (on a 2-core box it needs a good part of
 one core at 2,000 phones): its own CPU time and event-loop lag are reported next to the
 server's, so that a slow client is not mistaken for a slow server.
