@@ -589,7 +589,7 @@ def join_form(db_path: Path, workshop_id: int) -> tuple[str, dict]:
 
 async def http_joins(args, db_path: Path, room: Room, ports: list[int], pids: list[int]) -> dict:
     """--http-joins phones through the real join pages, --join-concurrency at once."""
-    from live.http_joins import join_over_http
+    from live.http_joins import join_over_http, step_costs
 
     from server.workshops.participants import cookie_name
 
@@ -604,6 +604,12 @@ async def http_joins(args, db_path: Path, room: Room, ports: list[int], pids: li
         target, code, args.http_joins - 1, args.join_concurrency, form, cookie_name(room.workshop_id)
     )
     server_cpu, client_cpu = servers.cpu() - cpu_0, self_cpu() - client_0
+    steps = {}
+    if args.join_steps:  # where a join's cost goes, one step at a time
+        steps = await step_costs(
+            ports[0], Servers(pids[:1]).cpu, code, form, cookie_name(room.workshop_id), args.join_steps
+        )
+        log(f"server CPU by step of a join (ms): { {k: v['server_cpu_ms'] for k, v in steps.items()} }")
     joined = len(run.tokens)
     run.tokens = warm.tokens + run.tokens
     for key, count in warm.refused.items():
@@ -623,6 +629,7 @@ async def http_joins(args, db_path: Path, room: Room, ports: list[int], pids: li
         "http_join_server_cpu_ms": round(1000 * server_cpu / joined, 1) if joined else None,
         "http_join_server_cpu_percent": round(100 * server_cpu / run.seconds, 1) if run.seconds else None,
         "http_join_client_cpu_percent": round(100 * client_cpu / run.seconds, 1) if run.seconds else None,
+        "http_join_steps": steps,
         "http_join_uptime": uptime(),
     }
     log(
@@ -1252,6 +1259,13 @@ def main() -> int:
         help="M of the phones join over HTTP through the real pages (the others are made directly)",
     )
     hall.add_argument("--join-concurrency", type=int, default=200, help="phones joining at once (--http-joins)")
+    hall.add_argument(
+        "--join-steps",
+        type=int,
+        default=0,
+        metavar="P",
+        help="with --http-joins: then P more phones join step by step, the server's CPU for each step",
+    )
     hall.add_argument(
         "--shipped-join-limits",
         action="store_true",

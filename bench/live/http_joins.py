@@ -151,3 +151,59 @@ async def join_over_http(
     await asyncio.gather(*(worker(k) for k in range(min(concurrency, count))))
     run.seconds = time.perf_counter() - started
     return run
+
+
+async def step_costs(port: int, server_cpu, code: str, form_base: dict, cookie_name: str, phones: int = 60) -> dict:
+    """The server's CPU for each step of the join, in waves: ``phones`` phones do step 1,
+    then all do step 2, and so on (10 connections), each wave timed apart with
+    ``server_cpu()`` (the server's CPU seconds so far). Where a join's cost goes."""
+    https = [Http(port) for _ in range(10)]
+    jars: list[dict] = [{} for _ in range(phones)]
+    tokens: list[str] = [""] * phones
+    paths: list[str | None] = [None] * phones
+    pages: list[str | None] = [None] * phones
+
+    async def home(http, i):
+        _, _, body = await http.request("GET", "/", jars[i])
+        match = CSRF_FIELD.search(body)
+        tokens[i] = match.group(1).decode() if match else ""
+
+    async def code_typed(http, i):
+        paths[i] = (await http.request("POST", "/join", jars[i], {"code": code, "csrf_token": tokens[i]}))[1]
+
+    async def join_page(http, i):
+        await http.request("GET", paths[i] or f"/join/{code}", jars[i])
+
+    async def attendance(http, i):
+        form = {**form_base, "name": f"Step phone {i}", "csrf_token": tokens[i]}
+        pages[i] = (await http.request("POST", paths[i] or f"/join/{code}", jars[i], form))[1]
+
+    async def own_page(http, i):
+        if pages[i]:
+            await http.request("GET", pages[i], jars[i])
+
+    async def health(http, _i):
+        await http.request("GET", "/healthz", {})
+
+    costs = {}
+    try:
+        for name, step in zip(
+            (*STEPS, "GET /healthz (reference)"),
+            (home, code_typed, join_page, attendance, own_page, health),
+            strict=True,
+        ):
+
+            async def wave(k: int, step=step) -> None:
+                for i in range(k, phones, len(https)):
+                    await step(https[k], i)
+
+            cpu_0, started = server_cpu(), time.perf_counter()
+            await asyncio.gather(*(wave(k) for k in range(len(https))))
+            costs[name] = {
+                "server_cpu_ms": round(1000 * (server_cpu() - cpu_0) / phones, 1),
+                "wall_ms": round(1000 * (time.perf_counter() - started) / phones, 1),
+            }
+    finally:
+        for http in https:
+            http.close()
+    return costs
