@@ -134,7 +134,8 @@ def target_lines(report: dict) -> list[str]:
         rows.append(
             (
                 "P3 broadcast deliveries/s >= 0.6 of raw websockets.broadcast",
-                f"{share}: Minka {_fmt(minka)}/s (a reveal, first to last of {_fmt(connected)} phones: "
+                f"{share}: Minka {_fmt(minka)}/s (a reveal, first to last of "
+                f"{_fmt(report.get('burst_phones', connected))} phones still open: "
                 f"{report.get('burst_spread_median_ms')} ms; POST to last {report.get('burst_to_last_median_ms')} ms) "
                 f"vs raw {_fmt(raw_rate)}/s ({raw.get('spread_median_ms')} ms; go to last "
                 f"{raw.get('to_last_median_ms')} ms), {raw.get('message_bytes')} characters",
