@@ -299,6 +299,8 @@ class Phone:
     results_text: str | None = None
     results_at: float = 0.0  # arrival of the last results message
     results_messages: int = 0
+    received: int = 0  # every message and its characters (what a broadcast costs a phone)
+    received_chars: int = 0
     errors: list = field(default_factory=list)
 
 
@@ -368,6 +370,8 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
     try:
         async for message in phone.ws:
             now = clock()
+            phone.received += 1
+            phone.received_chars += len(message)
             if message.startswith(RESULTS_PREFIX):
                 phone.results_text, phone.results_at = message, now
                 phone.results_messages += 1
@@ -1004,6 +1008,7 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
         for n in range(args.bursts * 2):
             control = "hide" if n % 2 == 0 else "reveal"
             before = {p.index: p.results_messages for p in connected}
+            received_0 = sum(p.received for p in connected), sum(p.received_chars for p in connected)
             sent = time.perf_counter()
             path = f"/workshops/{room.workshop_id}/live/activities/{room.activity_id}/{control}"
             try:
@@ -1016,6 +1021,9 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
             while time.perf_counter() < deadline and any(p.results_messages == before[p.index] for p in connected):
                 await asyncio.sleep(0.005)
             arrived = [p.results_at for p in connected if p.results_messages > before[p.index]]
+            await asyncio.sleep(0.5)  # what else the control sent (stage, counts) arrives too
+            messages = (sum(p.received for p in connected) - received_0[0]) / len(connected)
+            chars = (sum(p.received_chars for p in connected) - received_0[1]) / len(connected)
             rounds.append(
                 {
                     "control": control,
@@ -1025,6 +1033,8 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
                     "to_first": min(arrived, default=sent) - sent,
                     "to_last": max(arrived, default=sent) - sent,
                     "spread": max(arrived, default=sent) - min(arrived, default=sent),
+                    "messages": messages,
+                    "chars": chars,
                 }
             )
             await asyncio.sleep(1.0)
@@ -1044,6 +1054,10 @@ async def reveal_bursts(args, port: int, room: Room, login: str, connected: list
         "burst_deliveries_per_second": round(len(connected) / to_last) if to_last else None,
         "burst_deliveries_per_second_spread": round(len(connected) / spread) if spread else None,
         "burst_message_bytes": len(connected[0].results_text or ""),
+        # What a reveal sends each phone (its stage and its results, at least): the raw
+        # reference sends as many messages of as many characters.
+        "burst_messages_per_phone": round(percentile([r["messages"] for r in complete], 50) or 1),
+        "burst_chars_per_phone": round(percentile([r["chars"] for r in complete], 50) or 0),
     }
 
 
@@ -1097,6 +1111,7 @@ async def saturate(args, name: str, valid: bool, connected: list[Phone], room: R
     cpu_0, client_0, started = servers.cpu(), self_cpu(), time.perf_counter()
     await asyncio.gather(*(run(p) for p in phones))
     elapsed = time.perf_counter() - started
+    server_cpu = servers.cpu() - cpu_0
     stats.waiters.clear()
     await asyncio.sleep(1.0)
     return {
@@ -1106,7 +1121,9 @@ async def saturate(args, name: str, valid: bool, connected: list[Phone], room: R
         "replies_per_second": round(replies / elapsed, 1),
         "latency_p50_ms": ms(percentile(latencies, 50)),
         "latency_p99_ms": ms(percentile(latencies, 99)),
-        "server_cpu_percent_of_one_core": round(100 * (servers.cpu() - cpu_0) / elapsed, 1),
+        "server_cpu_percent_of_one_core": round(100 * server_cpu / elapsed, 1),
+        # The server's CPU a reply: its ratio between the two phases holds on a loaded machine.
+        "server_cpu_ms_per_reply": round(1000 * server_cpu / replies, 3) if replies else None,
         "client_cpu_percent_of_one_core": round(100 * (self_cpu() - client_0) / elapsed, 1),
     }
 
@@ -1385,9 +1402,11 @@ def main() -> int:
         if args.raw_rounds and sockets:
             from live.reference import measure
 
-            size = report.get("burst_message_bytes") or report.get("results_message_bytes") or 1000
-            log(f"raw websockets.broadcast reference: {sockets} sockets, {size} characters")
-            report["raw_broadcast"] = run(measure(sockets, size, args.raw_rounds))
+            count = report.get("burst_messages_per_phone") or 1
+            chars = report.get("burst_chars_per_phone") or report.get("results_message_bytes") or 1000
+            size = max(100, round(chars / count))
+            log(f"raw websockets.broadcast reference: {sockets} sockets, {count} messages of {size} characters")
+            report["raw_broadcast"] = run(measure(sockets, size, args.raw_rounds, messages=count))
             report["raw_broadcast"]["uptime"] = uptime()
             log(f"raw reference: {report['raw_broadcast']}")
     finally:

@@ -41,7 +41,10 @@ async def serve(port: int, size: int) -> None:
     async def handler(ws) -> None:
         async for message in ws:
             if isinstance(message, str) and message.startswith("go "):
-                broadcast(server.connections, text_of(int(message[3:]), size))
+                seq, count = (int(x) for x in message[3:].split())
+                for _ in range(count - 1):  # the others first (seq 0: not timed), then the timed one
+                    broadcast(server.connections, text_of(0, size))
+                broadcast(server.connections, text_of(seq, size))
 
     async with ws_serve(handler, "127.0.0.1", port, compression=None, ping_interval=None, max_queue=None) as server:
         print("ready", flush=True)
@@ -53,8 +56,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(phones: int, size: int, rounds: int = 20, port: int = 0) -> dict:
-    """Start the reference server, connect ``phones`` sockets, time ``rounds`` broadcasts."""
+async def measure(phones: int, size: int, rounds: int = 20, port: int = 0, messages: int = 1) -> dict:
+    """Start the reference server, connect ``phones`` sockets, time ``rounds`` broadcasts
+    of ``messages`` texts each (as many as a reveal sends a phone), to the last one's arrival."""
     if not port:
         import socket
 
@@ -77,6 +81,8 @@ async def measure(phones: int, size: int, rounds: int = 20, port: int = 0) -> di
             async for message in ws:
                 now = clock()
                 seq = int(message[message.index('"seq": ') + 7 : message.index(', "html"')])
+                if not seq:
+                    continue
                 seen = arrivals.setdefault(seq, [now, now, 0])
                 seen[1] = now
                 seen[2] += 1
@@ -95,7 +101,7 @@ async def measure(phones: int, size: int, rounds: int = 20, port: int = 0) -> di
         rounds_out = []
         for seq in range(1, rounds + 1):
             sent = time.perf_counter()
-            await sockets[0].send(f"go {seq}")
+            await sockets[0].send(f"go {seq} {messages}")
             deadline = sent + 30
             while arrivals.get(seq, [0, 0, 0])[2] < len(sockets) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.001)
@@ -116,7 +122,7 @@ async def measure(phones: int, size: int, rounds: int = 20, port: int = 0) -> di
             process.kill()
             process.wait()
     complete = [r for r in rounds_out if r["got"] == len(sockets)]
-    return summarize(rounds_out, complete, len(sockets), size, cpu)
+    return {**summarize(rounds_out, complete, len(sockets), size, cpu), "messages_per_broadcast": messages}
 
 
 def summarize(rounds_out: list[dict], complete: list[dict], sockets: int, size: int, cpu: float) -> dict:

@@ -110,7 +110,8 @@ def target_lines(report: dict) -> list[str]:
             (
                 "P2 websocket path >= 0.5 of the no-database message rate",
                 f"{ratio} ({_fmt(ans['replies_per_second'])} acks/s vs {_fmt(ref['replies_per_second'])} refusals/s "
-                f"of unreadable answers, closed loop on {ans['phones']} phones)",
+                f"of unreadable answers, closed loop on {ans['phones']} phones; server CPU a reply "
+                f"{ans.get('server_cpu_ms_per_reply')} vs {ref.get('server_cpu_ms_per_reply')} ms)",
                 _verdict(ratio >= 0.5, connected >= HALL),
             )
         )
@@ -138,7 +139,10 @@ def target_lines(report: dict) -> list[str]:
                 f"{_fmt(report.get('burst_phones', connected))} phones still open: "
                 f"{report.get('burst_spread_median_ms')} ms; POST to last {report.get('burst_to_last_median_ms')} ms) "
                 f"vs raw {_fmt(raw_rate)}/s ({raw.get('spread_median_ms')} ms; go to last "
-                f"{raw.get('to_last_median_ms')} ms), {raw.get('message_bytes')} characters",
+                f"{raw.get('to_last_median_ms')} ms); each phone got {raw.get('messages_per_broadcast', 1)} "
+                f"message(s) of {raw.get('message_bytes')} characters from raw, "
+                f"{report.get('burst_messages_per_phone')} ({_fmt(report.get('burst_chars_per_phone'))} characters) "
+                "from a reveal",
                 _verdict(share >= 0.6, connected >= HALL),
             )
         )
