@@ -38,16 +38,12 @@ def cpu_seconds(pid: int) -> float:
 
 def thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds of the main thread (uvicorn's event loop) and of all other threads
-    (the writer, the hub's ticker, the to_thread pool) together."""
-    out = {"event loop (main thread)": 0.0, "other threads": 0.0}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        name = "event loop (main thread)" if task.name == str(pid) else "other threads"
-        out[name] += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return out
+    (the writer, the hub's ticker, the to_thread pool) together. The others are the
+    process's total less the main thread's: the total keeps the time of threads that have
+    ended (the to_thread pool's come and go), a sum over the living ones would not."""
+    fields = (Path(f"/proc/{pid}/task/{pid}/stat")).read_text().rsplit(")", 1)[1].split()
+    main = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return {"event loop (main thread)": main, "other threads": cpu_seconds(pid) - main}
 
 
 def socket_fds(pid: int) -> int:
