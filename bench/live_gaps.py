@@ -1225,6 +1225,8 @@ def print_targets(report: dict) -> None:
     from live.targets import target_lines
 
     print("Targets of issue 15 (target | measured | met?)")
+    print(f"  uptime at the start: {report.get('uptime_start')}")
+    print(f"  uptime at the end:   {report.get('uptime_end')}")
     for line in target_lines(report):
         print("  " + line)
     print()
