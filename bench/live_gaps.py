@@ -1119,6 +1119,8 @@ async def saturate(args, name: str, valid: bool, connected: list[Phone], room: R
         "replies": replies,
         "refused": refused,
         "replies_per_second": round(replies / elapsed, 1),
+        # Each phone sends at most 15 a second: near that the client, not the server, set the rate.
+        "at_client_cap": replies / elapsed >= 0.9 * 15 * len(phones),
         "latency_p50_ms": ms(percentile(latencies, 50)),
         "latency_p99_ms": ms(percentile(latencies, 99)),
         "server_cpu_percent_of_one_core": round(100 * server_cpu / elapsed, 1),
