@@ -65,3 +65,12 @@ def test_a_small_run_is_below_scale_and_a_miss_is_a_no():
     lines = {line.split(" | ")[0]: line for line in target_lines(report)}
     assert lines["P2 ack p99 < 100 ms in every second (first included)"].endswith("| no")
     assert "700 ms (phase 1, second 1)" in lines["P2 ack p99 < 100 ms in every second (first included)"]
+
+
+def test_a_reference_held_back_by_the_client_is_not_a_figure():
+    saturate = {"phones": 100, "replies_per_second": 1450.0, "server_cpu_ms_per_reply": 0.2, "at_client_cap": True}
+    report = {"phones": 500, "phones_connected": 500, "rate": 500, "processes": 1, "websocket_path_ratio": 0.9}
+    report.update(saturate_reference=saturate, saturate_answers={**saturate, "at_client_cap": False})
+    line = next(line for line in target_lines(report) if line.startswith("P2 websocket path"))
+    assert line.endswith("| not measured")
+    assert "raise --saturate-phones" in line
