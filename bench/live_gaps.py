@@ -73,6 +73,7 @@ import websockets  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 CONNECT_BATCH = 200
+TRY_AGAIN_LATER = 1013  # the close code of a server shedding connections
 SECRET = "bench-" + secrets.token_urlsafe(24)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -306,6 +307,7 @@ class Phone:
 
 class Stats:
     def __init__(self):
+        self.shed = 0  # connections the server's door turned away (1013), tried again
         self.new_phase()
         self.server_errors: dict[str, int] = {}
         self.results_messages = 0
@@ -388,6 +390,16 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
                 count_ack(json.loads(message), now, stats)
                 continue
             data = json.loads(message)  # other shapes, or a server that formats differently
+            if data.get("t") == "batch":  # a tick's several texts as one message
+                for part in data.get("m", []):
+                    if part.get("t") == "html" and part.get("id") == "results":
+                        text = json.dumps(part, ensure_ascii=False)
+                        phone.results_text, phone.results_at = text, now
+                        phone.results_messages += 1
+                        stats.results_messages += 1
+                    elif part.get("t") == "html" and part.get("id") == "stage":
+                        phone.got_stage = True
+                continue
             kind, element = data.get("t"), data.get("id")
             if kind == "ack":
                 count_ack(data, now, stats)
@@ -415,22 +427,42 @@ async def read_phone(phone: Phone, stats: Stats) -> None:
 async def connect_phone(
     phone: Phone, url: str, origin: str, cookie: str, activity_id: int, stats: Stats, readers: list, reader=None
 ) -> None:
-    phone.hello = asyncio.get_running_loop().create_future()
-    phone.ws = await websockets.connect(
-        url,
-        origin=origin,
-        additional_headers={"Cookie": f"{cookie}={phone.token}"},
-        open_timeout=60,
-        close_timeout=10,
-        ping_interval=None,
-        max_size=2**22,
-        max_queue=None,
-    )
-    readers.append(asyncio.create_task(reader(phone) if reader else read_phone(phone, stats)))
-    await phone.ws.send(json.dumps({"t": "hello", "a": activity_id}))
-    # The server answers hello with the current texts (stage, results), then "mine". Wait
-    # for "mine": a phone that got no stage before it is counted, not waited for forever.
-    await asyncio.wait_for(phone.hello, 60)
+    # A server shedding a crowd at its door closes the socket with 1013 ("try again
+    # later"): the phone comes back after a jittered wait, as static/phone/transport.js
+    # does (0.25 s plus a random part of a window doubling from 1 s to 4 s).
+    window = 1.0
+    while True:
+        phone.hello = asyncio.get_running_loop().create_future()
+        phone.ws = await websockets.connect(
+            url,
+            origin=origin,
+            additional_headers={"Cookie": f"{cookie}={phone.token}"},
+            open_timeout=60,
+            close_timeout=10,
+            ping_interval=None,
+            max_size=2**22,
+            max_queue=None,
+        )
+        task = asyncio.create_task(reader(phone) if reader else read_phone(phone, stats))
+        try:
+            await phone.ws.send(json.dumps({"t": "hello", "a": activity_id}))
+            # The server answers hello with the current texts (stage, results), then "mine".
+            # Wait for "mine": a phone that got no stage before it is counted, not waited for.
+            await asyncio.wait_for(phone.hello, 60)
+        except (ConnectionError, ConnectionClosed):
+            if phone.ws.close_code != TRY_AGAIN_LATER or window > 64:
+                raise
+            await task
+            if phone.hello.done() and not phone.hello.cancelled():
+                phone.hello.exception()  # seen: no "exception never retrieved" at exit
+            if phone.errors:
+                phone.errors.pop()  # not an error: the door said "later"
+            stats.shed += 1
+            await asyncio.sleep(0.25 + random.random() * window)
+            window = min(4.0, window * 2) if window < 4.0 else window + 1
+            continue
+        readers.append(task)
+        return
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event, every: float = 0.01) -> None:
@@ -696,6 +728,7 @@ async def run_client(args, room: Room, port, pid, db_path: Path, login: str | No
         await connect(phone, lambda p: read_garbage(p, garbage))
     report["connect_seconds"] = round(time.perf_counter() - started, 2)
     report["connect_failures"] = connect_failures
+    report["connections_shed_then_retried"] = stats.shed
     await asyncio.sleep(1.0)  # hub ticks for the presence counts settle
     report["server_rss_connected_kib"] = servers.rss_kib()
     report["phones_connected"] = len(connected)

@@ -54,6 +54,11 @@ class Console:
                 if '"id": "counts"' in message[:80]:
                     self.counts_html = json.loads(message)["html"]
                     self.counts_at = time.perf_counter()
+                elif message.startswith('{"t": "batch"'):  # a tick's several texts as one
+                    for part in json.loads(message)["m"]:
+                        if part.get("id") == "counts":
+                            self.counts_html = part["html"]
+                            self.counts_at = time.perf_counter()
         except websockets.ConnectionClosed as exc:
             self.closed = str(exc)
 
