@@ -70,3 +70,13 @@ def join(client: TestClient, r: Room, group: str = "public", name: str = "Ana") 
     )
     assert response.status_code == 303, response.text
     return token
+
+
+def run_async(coroutine):
+    """``asyncio.run`` in a thread of its own: the main thread may already be running
+    Playwright's loop (browser tests earlier in the session), where asyncio.run refuses."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

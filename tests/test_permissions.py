@@ -16,6 +16,7 @@ from tests.conftest import csrf_token
 PUBLIC = {"home", "login_form", "login", "logout", "set_language", "healthz", "api_openapi"}
 # A participant's token (cookie), not a login, opens these: see test_participant_routes.py.
 PARTICIPANT = {
+    "participant_card",
     "join_code",
     "join",
     "join_submit",
@@ -135,9 +136,15 @@ def _call(client, method, url, token):
 
 
 @pytest.mark.parametrize(("method", "path", "name"), ROUTES, ids=[f"{m} {n}" for m, _, n in ROUTES])
-def test_route_checks_who_may_use_it(method, path, name, world, client, client_a, client_b, client_admin):
+def test_route_checks_who_may_use_it(method, path, name, world, client, client_a, client_b, client_admin, app, users):
     if name in ("live_kind_control", "activity_kind_page"):  # the roadmap's own controls and page
         world = {**world, "activity_id": world["_roadmap_id"], "control": "lock"}
+    if "{job_id}" in path:  # an export job of facilitator A's, of that workshop or chain
+        from tests.route_world import export_job
+
+        what = "workshop" if name.startswith("workshop_") else "chain"
+        subject = world["workshop_id" if what == "workshop" else "chain_id"]
+        world = {**world, "job_id": export_job(app.state.settings, users.a, what, subject)}
     url = _url(path, world)
     admin_only = path.startswith(ADMIN_ONLY_PREFIX)
 

@@ -220,9 +220,14 @@ class Hub:
                 if conn.recheck is not None and (user_ids is None or conn.user_id in user_ids)
             ]
         for conn in conns:
-            if conn.loop is not None:
-                with contextlib.suppress(RuntimeError):  # that loop has closed
-                    asyncio.run_coroutine_threadsafe(conn.verify(), conn.loop)
+            loop = conn.loop
+            if loop is None or loop.is_closed():
+                continue
+            check = conn.verify()
+            try:
+                asyncio.run_coroutine_threadsafe(check, loop)
+            except RuntimeError:  # that loop closed meanwhile: the check never runs
+                check.close()
 
     # Broadcasting ---------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import time
 
 from server.realtime.hub import PARTICIPANTS, Connection, Hub
 from server.realtime.topics import AudienceKey, Topic
+from tests.live_helpers import run_async
 
 
 class SlowRenderer:
@@ -35,13 +36,13 @@ def test_phones_asking_together_share_one_render_per_audience():
         spanish = [hub.current(1, PARTICIPANTS, "es") for _ in range(200)]
         return await asyncio.gather(*spanish, hub.current(1, PARTICIPANTS, "en"))
 
-    got = asyncio.run(hall())
+    got = run_async(hall())
     assert renderer.calls == 2  # one for Spanish, one for English
     assert {g[Topic.STAGE] for g in got[:200]} == {got[0][Topic.STAGE]} and "es" in got[0][Topic.STAGE]
     assert "en" in got[200][Topic.STAGE]
     assert AudienceKey(PARTICIPANTS, "es") in hub._complete[1]
     # Later phones get the remembered texts, rendering nothing.
-    assert asyncio.run(hub.current(1, PARTICIPANTS, "es")) == got[0]
+    assert run_async(hub.current(1, PARTICIPANTS, "es")) == got[0]
     assert renderer.calls == 2
 
 
@@ -62,6 +63,6 @@ def test_a_failed_render_fails_those_waiting_for_it_and_the_next_one_renders_aga
         first = await asyncio.gather(*(hub.current(1, PARTICIPANTS, "es") for _ in range(5)), return_exceptions=True)
         return first, await hub.current(1, PARTICIPANTS, "es")
 
-    first, again = asyncio.run(ask_twice())
+    first, again = run_async(ask_twice())
     assert all(isinstance(outcome, RuntimeError) for outcome in first) and len(calls) == 2
     assert again == {Topic.STAGE: "stage"}

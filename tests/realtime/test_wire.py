@@ -14,6 +14,7 @@ from websockets.frames import Frame
 from server.realtime.connection import Connection
 from server.realtime.topics import unbatch
 from server.realtime.wire import text_frame
+from tests.live_helpers import run_async
 
 
 class FakeRaw:
@@ -101,7 +102,7 @@ def test_every_ordered_message_arrives_once_in_order_and_each_topic_ends_on_its_
         await conn.stop()
         return wire, queued, latest
 
-    sent, queued, latest = asyncio.run(go())
+    sent, queued, latest = run_async(go())
     wire = [m for text in sent for m in unbatch(text)]  # what waited went as one message
     assert [m for m in wire if '"q"' in m] == queued
     for topic, text in latest.items():
@@ -128,7 +129,7 @@ def test_without_a_raw_socket_everything_goes_through_the_sender_task():
         await conn.stop()
         return sent
 
-    assert asyncio.run(go()) == ["a", "r"]
+    assert run_async(go()) == ["a", "r"]
 
 
 def test_with_a_raw_socket_no_task_is_made_until_one_is_needed():
@@ -152,7 +153,7 @@ def test_with_a_raw_socket_no_task_is_made_until_one_is_needed():
         await conn.stop()
         return wire
 
-    assert asyncio.run(go()) == ["a", "r", "b"]
+    assert run_async(go()) == ["a", "r", "b"]
 
 
 def test_the_served_app_writes_a_phones_frames_straight_to_its_socket(app, db, users, live_server):
@@ -209,5 +210,5 @@ def test_a_ticks_several_texts_go_as_one_frame_and_an_older_tick_never_overwrite
         await conn.stop()
         return wire
 
-    wire = asyncio.run(go())
+    wire = run_async(go())
     assert wire == ['{"t": "batch", "m": [{"t": "stage"}, {"t": "results"}]}']

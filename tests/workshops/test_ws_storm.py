@@ -18,7 +18,7 @@ from server.db import transaction
 from server.models import GapAnswer, Receipt, Workshop
 from server.realtime.admission import TRY_AGAIN_LATER, Doorman
 from server.workshops.participants import cookie_name, do_join
-from tests.live_helpers import room
+from tests.live_helpers import room, run_async
 
 PHONES = 30
 
@@ -89,7 +89,7 @@ def test_a_storm_is_shed_with_1013_and_every_acknowledged_answer_is_stored_once(
         )
         return results, len(refusals)
 
-    results, refused = asyncio.run(storm())
+    results, refused = run_async(storm())
 
     assert refused > 0  # the door turned some away: 30 at once through a door of 5
     assert all(result["code"] is None for result in results), [res["code"] for res in results]
