@@ -63,6 +63,9 @@ def _start(request: Request, session, user, what: str, subject_id: int, form) ->
         job_id = service.start_job(state, scope, product)
     except PdfUnavailable:
         return render(request, "exports/pdf_unavailable.html", {"scope": scope}, status_code=503)
+    # The request's transaction ends before the wait: held, its write lock (SQLite's BEGIN
+    # IMMEDIATE) would stop every vote of a live room for as long as the export is awaited.
+    session.commit()
     job = jobs.wait(state.settings, job_id, state.settings.export_wait_seconds)
     if job is not None and job.state == jobs.DONE:
         return redirect(request, _url(request, what, subject_id, "file", job_id=job_id))

@@ -79,6 +79,36 @@ def test_a_small_export_is_handed_out_at_once(app, client_a, world, monkeypatch)
     assert download.status_code == 200 and download.json()["scope"] == "chain"
 
 
+def test_waiting_for_an_export_leaves_the_database_to_the_live_room(app, client_a, world, monkeypatch):
+    """While the route waits for its export, another writer (the live room's single
+    writer) takes the database's write lock at once: votes are never held up."""
+    from sqlalchemy import text
+
+    took: list[bool] = []
+    waiting = jobs.wait
+
+    def wait_and_write(settings, job_id, seconds):
+        engine = app.state.db.writer
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")  # fail at once if the lock is held
+                conn.commit()
+            try:
+                with conn.begin():
+                    conn.execute(text("UPDATE workshop SET title = title WHERE id = :id"), {"id": world.workshop.id})
+                took.append(True)
+            finally:
+                if engine.dialect.name == "sqlite":  # the pooled connection as it was
+                    conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+                    conn.commit()
+        return waiting(settings, job_id, seconds)
+
+    monkeypatch.setattr(jobs, "wait", wait_and_write)
+    started = _start(client_a, f"/workshops/{world.workshop.id}/exports", "json")
+    assert started.status_code == 303
+    assert took == [True]
+
+
 def test_a_button_without_a_product_goes_back_to_the_page(client_a, world):
     answer = _start(client_a, f"/workshops/{world.workshop.id}/exports", "docx")
     assert answer.status_code == 303 and answer.headers["location"].endswith(f"/workshops/{world.workshop.id}#exports")
