@@ -235,9 +235,9 @@ def test_the_facilitator_restores_an_earlier_revision(devices: Devices, app, db,
     db.expire_all()
     assert db.get(RoadmapItem, it).title == "Primera versión"
     changes = db.exec(
-        select(RoadmapRevision.change, RoadmapRevision.new).where(
-            RoadmapRevision.item_id == it, RoadmapRevision.field == "title"
-        )
+        select(RoadmapRevision.change, RoadmapRevision.new)
+        .where(RoadmapRevision.item_id == it, RoadmapRevision.field == "title")
+        .order_by(RoadmapRevision.id)  # no order is guaranteed without it (PostgreSQL reuses freed space)
     ).all()
     assert changes == [("edit", "Primera versión"), ("edit", "Segunda versión"), ("restore", "Primera versión")]
 
