@@ -125,11 +125,11 @@ class Hub:
         conn.start()
         with self._lock:
             self._connections[conn.workshop_id][conn.key].add(conn)
-            if conn.audience == PARTICIPANTS and conn.participant_id is not None:
-                phones = self._phones[conn.workshop_id]
-                phones[conn.participant_id] = phones.get(conn.participant_id, 0) + 1
             if conn.audience == PARTICIPANTS:
                 self._presence_changed.add(conn.workshop_id)
+                if conn.participant_id is not None:
+                    phones = self._phones[conn.workshop_id]
+                    phones[conn.participant_id] = phones.get(conn.participant_id, 0) + 1
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
