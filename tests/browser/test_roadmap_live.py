@@ -164,7 +164,9 @@ def test_a_conflict_keeps_the_second_text_and_the_projector_follows(devices: Dev
     row = db.get(RoadmapItem, it)
     assert (row.title, row.v_title) == ("Centro de acopio en Quillabamba", 2)
     titles = db.exec(
-        select(RoadmapRevision.new).where(RoadmapRevision.item_id == it, RoadmapRevision.field == "title")
+        select(RoadmapRevision.new)
+        .where(RoadmapRevision.item_id == it, RoadmapRevision.field == "title")
+        .order_by(RoadmapRevision.id)  # no order is guaranteed without it (PostgreSQL reuses freed space)
     ).all()
     assert titles == ["Planta de secado", "Centro de acopio en Quillabamba"]  # nothing lost
 
