@@ -23,6 +23,40 @@ from server.config import Settings
 from server.db import normalize_url
 from tests import factories
 
+
+def _own_services_per_worker() -> None:
+    """Under pytest-xdist (``scripts/test`` runs each backend on two workers), each worker
+    gets a PostgreSQL database of its own (``<name>_gw0``, created when missing) and a
+    Redis database of its own (the given number + 2 × the worker's: every second number,
+    so that a test's "another database" is nobody's), written back to the environment so
+    that the tests reading it themselves use them too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    n = int(worker.removeprefix("gw"))
+    pg = os.environ.get("MINKA_TEST_DATABASE_URL")
+    if pg:
+        from sqlalchemy.engine import make_url
+
+        base = make_url(normalize_url(pg))
+        own = base.set(database=f"{base.database}_{worker}")
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+        engine.dispose()
+        os.environ["MINKA_TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+    redis_url = os.environ.get("MINKA_TEST_REDIS_URL")
+    if redis_url:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(redis_url)
+        number = int(parts.path.strip("/") or 0) + 2 * n
+        os.environ["MINKA_TEST_REDIS_URL"] = urlunsplit(parts._replace(path=f"/{number}"))
+
+
+_own_services_per_worker()
 PG_URL = os.environ.get("MINKA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("MINKA_TEST_REDIS_URL")
 
@@ -105,7 +139,16 @@ def _reset_schema(settings: Settings) -> None:
 def app(settings):
     _reset_schema(settings)
     application = create_app(settings)
+    # The writer's and the hub's threads run for the whole session, as in a server that
+    # stays up: each test's clients then only count themselves in and out of them (their
+    # lifespans nest), instead of starting both threads, the Redis listener and a pool of
+    # connections for every test and waiting for them to stop after it (~0.4 s a test on
+    # PostgreSQL + Redis, most of that run's time).
+    application.state.writer.start()
+    application.state.hub.start()
     yield application
+    application.state.hub.stop()
+    application.state.writer.stop()
     application.state.db.dispose()
 
 
@@ -214,24 +257,48 @@ def users(db):
     )
 
 
+def give_csrf(app, client: TestClient) -> str:
+    """Give ``client`` a CSRF cookie as the first page it loads would; its token."""
+    from server.auth import csrf
+
+    cookie = csrf.new_cookie_value()
+    client.cookies.set(csrf.COOKIE, cookie)
+    return csrf.token_for(app.state.secret, cookie)
+
+
+def signed_in(app, client: TestClient, email: str) -> str:
+    """Give ``client`` the two cookies a browser holds after logging in (a login session
+    opened by the service the login form calls, and a CSRF cookie) without the two
+    requests of ``login``: most of the suite's tests start from a logged-in facilitator,
+    and the form itself is tested in test_auth.py. Returns the CSRF token."""
+    from server.auth.deps import SESSION_COOKIE
+    from server.auth.service import do_login
+
+    with Session(app.state.db.writer) as session:
+        _user, token = do_login(session, email, factories.PASSWORD, days=1)
+        session.commit()
+    client.cookies.set(SESSION_COOKIE, token)
+    return give_csrf(app, client)
+
+
 @pytest.fixture
 def client_a(app, users):
     with TestClient(app) as c:
-        c.csrf = login(c, users.a.email)
+        c.csrf = signed_in(app, c, users.a.email)
         yield c
 
 
 @pytest.fixture
 def client_b(app, users):
     with TestClient(app) as c:
-        c.csrf = login(c, users.b.email)
+        c.csrf = signed_in(app, c, users.b.email)
         yield c
 
 
 @pytest.fixture
 def client_admin(app, users):
     with TestClient(app) as c:
-        c.csrf = login(c, users.admin.email)
+        c.csrf = signed_in(app, c, users.admin.email)
         yield c
 
 

@@ -28,7 +28,7 @@ from server.workshops import live
 from server.workshops.participants import cookie_name, do_join
 from server.workshops.service import agenda_of, apply_template
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import give_csrf, signed_in
 
 # The roadmap's websocket messages (its writes and its one signal).
 ROADMAP_MESSAGES = ("rm_edit", "rm_row", "rm_commit", "rm_withdraw", "rm_comment", "rm_plus", "rm_focus")
@@ -154,9 +154,9 @@ def _become(client: TestClient, world: World, users, role: str) -> None:
     client.headers["Accept-Language"] = "en"
     if role in ("facilitator_a", "facilitator_b", "admin"):
         user = {"facilitator_a": users.a, "facilitator_b": users.b, "admin": users.admin}[role]
-        client.csrf = login(client, user.email)
+        client.csrf = signed_in(client.app, client, user.email)
     else:
-        client.csrf = csrf_token(client)
+        client.csrf = give_csrf(client.app, client)
     if role == "participant_1":
         client.cookies.set(cookie_name(world.values["workshop_id"]), world.tokens[role])
     elif role == "participant_2":
