@@ -35,6 +35,13 @@ def voted(num: int, total: int) -> str:
 # -- devices --------------------------------------------------------------------------------
 
 
+def _aborted(request) -> bool:
+    """A load the browser itself gave up because the page moved on (a link followed while a
+    script or an image of the page still loaded; seen on a loaded machine): no fault of the
+    server's, which answers with an error status, not a failed request."""
+    return request.failure == "net::ERR_ABORTED" and request.method == "GET"
+
+
 class Devices:
     """Browser contexts for one test (each its own cookies), watched like the ``phone`` fixture:
     any console error, uncaught exception or failed request fails the test at teardown.
@@ -54,7 +61,9 @@ class Devices:
             "console", lambda m: m.type == "error" and add(f"{name}: console: {m.text} ({m.location.get('url', '')})")
         )
         page.on("pageerror", lambda exc: add(f"{name}: page error: {exc}"))
-        page.on("requestfailed", lambda r: add(f"{name}: request failed: {r.method} {r.url}: {r.failure}"))
+        page.on(
+            "requestfailed", lambda r: _aborted(r) or add(f"{name}: request failed: {r.method} {r.url}: {r.failure}")
+        )
         self.pages.append((name, page))
         return page
 

@@ -141,8 +141,16 @@ def attacker_and_phone(app, db, users, monkeypatch):
             yield r, attacker, Honest(good, r, honest_id)
 
 
+def _a_closed_test_loop(rec) -> bool:
+    """asyncio's note, when the garbage collector meets it, that a connection's sender was
+    still waiting as an earlier test's client closed its event loop: a test client's loop
+    ends, a server's does not; it says nothing of the requests under test."""
+    return rec.name == "asyncio" and rec.getMessage().startswith("Task was destroyed but it is pending")
+
+
 def assert_nothing_logged(caplog) -> None:
-    assert not [rec for rec in caplog.records if rec.levelname in ("ERROR", "CRITICAL")], caplog.text[-2000:]
+    errors = [rec for rec in caplog.records if rec.levelname in ("ERROR", "CRITICAL") and not _a_closed_test_loop(rec)]
+    assert not errors, caplog.text[-2000:]
 
 
 def assert_nothing_invalid_stored(db, r, honest: Honest) -> None:
