@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import re
 import sys
 import tempfile
@@ -159,6 +160,7 @@ class Stats:
     ack_at: dict = field(default_factory=dict)  # (slot, n) -> ack time
     refused: dict = field(default_factory=dict)
     conflicts: int = 0
+    turned_away: int = 0  # connection attempts shed at the door (1013) and made again
     started: float = 0.0
     sent: int = 0
     bytes_in: int = 0
@@ -251,6 +253,25 @@ def on_ack(data: dict, now: float, stats: Stats, slots: list[Slot]) -> None:
 
 
 async def connect(receiver: Receiver, url: str, headers: dict, origin: str, stats, slots, readers, hello=None):
+    """Connect as a phone does: turned away at the door (1013, the server's shed of a
+    connection storm), try again after a jittered wait that doubles from 0.5 s to 4 s
+    (``static/phone/transport.js``)."""
+    wait = 0.5
+    for _attempt in range(20):
+        try:
+            await _connect_once(receiver, url, headers, origin, stats, slots, readers, hello)
+            receiver.errors.clear()
+            return
+        except (TimeoutError, OSError, websockets.exceptions.WebSocketException):
+            if receiver.ws is not None:
+                await receiver.ws.close()
+            stats.turned_away += 1
+            await asyncio.sleep(wait * (0.5 + random.random()))
+            wait = min(wait * 2, 4.0)
+    raise ConnectionError(f"{receiver.name}: turned away 20 times")
+
+
+async def _connect_once(receiver: Receiver, url: str, headers: dict, origin: str, stats, slots, readers, hello):
     receiver.ws = await websockets.connect(
         url,
         origin=origin,
@@ -337,6 +358,7 @@ async def run_client(args, room: Room, port: int, pid: int) -> dict:
     )
     report["connect_seconds"] = round(time.perf_counter() - started, 2)
     report["phones_connected"] = sum(1 for p in phones if not p.errors)
+    report["turned_away_and_retried"] = stats.turned_away
     report["server_rss_connected_mib"] = round(rss_kib(pid) / 1024, 1)
     log(f"{report['phones_connected']} phones and the projector connected in {report['connect_seconds']} s")
     await asyncio.sleep(1.0)
@@ -376,7 +398,7 @@ async def run_client(args, room: Room, port: int, pid: int) -> dict:
     report["ack_p99_ms_per_second"] = {s: ms(percentile(v, 99)) for s, v in sorted(stats.acks_by_second.items())}
 
     def delivery(receivers: list[Receiver], fields: tuple[str, ...] | None) -> dict:
-        delays, missing = [], 0
+        delays, missing, late_at = [], 0, {}
         for (slot, n), acked in stats.ack_at.items():
             if fields is not None and slots[slot].field not in fields:
                 continue
@@ -386,8 +408,12 @@ async def run_client(args, room: Room, port: int, pid: int) -> dict:
                     missing += 1
                 else:
                     delays.append(max(0.0, seen - acked))
+                    if seen - acked >= 0.5:  # which second of the run the late ones were acknowledged in
+                        second = int(acked - stats.started)
+                        late_at[second] = late_at.get(second, 0) + 1
         over = sum(1 for d in delays if d >= 0.5)
         return {
+            "over_500_ms_by_second_acked": dict(sorted(late_at.items())),
             "deliveries": len(delays),
             "never_shown": missing,
             "over_500_ms": over,
