@@ -77,6 +77,9 @@ class ActivityType(ABC):
     #: While results are hidden the projector lists the activity's items under its prompt;
     #: a kind whose ``_prompt.html`` shows them itself (the roadmap's timeline) says False.
     projector_lists_items: ClassVar[bool] = True
+    #: While results are hidden the projector says they will appear when the facilitator
+    #: shows them; a kind whose projector shows the work itself (the roadmap) says False.
+    projector_waits_for_results: ClassVar[bool] = True
     #: The kind's phone page needs its own stylesheet, ``static/phone/<key>.css``.
     phone_css: ClassVar[bool] = False
     # How the projector and the console say how many took part: (singular, plural) msgids

@@ -68,6 +68,7 @@ class Roadmap(ActivityType):
     form_actions = FORM_ACTIONS
     controls = moderation.CONTROLS
     projector_lists_items = False
+    projector_waits_for_results = False
     phone_css = True
     chain_reads_live = True
     row_columns = ROW_COLUMNS

@@ -192,6 +192,10 @@ def test_the_projector_and_console_count_who_took_part_not_who_voted(app, db, us
             html = desk.get(f"/workshops/{r.workshop_id}/{page}", headers={"Accept-Language": "es"}).text
             assert "0 de 0 han participado" in html, page
             assert "votaron" not in html, page
+        # The timeline is the work itself, shown while people edit: no "the results appear
+        # here when the facilitator shows them" under it.
+        projector = desk.get(f"/workshops/{r.workshop_id}/projector", headers={"Accept-Language": "es"}).text
+        assert "tl-title" in projector and "Los resultados aparecen aquí" not in projector
 
 
 def test_the_live_stage_lists_summaries_and_a_phone_fetches_the_card_it_opens(app, db, users):
