@@ -96,8 +96,12 @@
       var answers = m.answers || {}, spent = 0;
       Object.keys(answers).forEach(function (g) {
         Object.keys(answers[g]).forEach(function (q) { setAnswer(g, q, answers[g][q]); if (q === "dots") spent += answers[g][q]; });
+        // What the server holds is saved: said again on a card drawn anew (a stage that
+        // arrived after the acknowledgement had wiped its "Saved").
+        var c = card(g);
+        if (c && !c.classList.contains("is-saving") && !c.classList.contains("is-error")) M.note(c, "is-saved", d.textSaved);
       });
-      M.pending(m.a).forEach(function (p) { setAnswer(p.g, p.q || "dots", p.v); });
+      M.pending(m.a).forEach(function (p) { setAnswer(p.g, p.q || "dots", p.v); M.note(card(p.g), "is-saving", d.textSaving); });
       var s = M.stage();
       if (s && s.dataset.mode === "dots") dotsLeft(+s.dataset.budget - spent);
       progress();

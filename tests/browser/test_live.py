@@ -264,6 +264,9 @@ def test_reveal_shows_results_on_phones(devices: Devices, app, db, users, min_an
         expect(ranked.first.locator(".item-text")).to_have_text("Brecha 1")  # the only gap rated
         expect(ranked.first.locator("meter")).to_have_attribute("value", "3.5")
         expect(cards(phone)).to_have_count(3)  # still voting
+        # The reveal drew the stage anew, after the answer's acknowledgement: the card
+        # still says its answer is saved (it used to be wiped).
+        expect(cards(phone).first.locator(".saved")).to_have_text(SAVED)
         fits_the_screen(phone)
         not_reloaded(phone)
 
