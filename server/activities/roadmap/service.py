@@ -93,14 +93,16 @@ def resolve(session: Session, who: Who_) -> Actor:
 def keyed(
     session: Session, who: Who_, key, check: Callable[[Actor], Any], write: Callable[[Actor, Any], Outcome]
 ) -> Outcome:
-    """The frame of every write: a repeat answers the first outcome; then the actor and
-    the input are checked (``check``, which raises ``Invalid``), the key is claimed, the
-    write made (``write``), and its outcome kept with the key."""
+    """The frame of every write: a repeat answers the first outcome; the actor and the
+    input are checked (``check``, which raises ``Invalid``), the key is claimed, the write
+    made (``write``), and its outcome kept with the key.
+
+    A phone's write claims its key first: it runs in a savepoint of the writer's batch,
+    which a refusal rolls back with the claim. A facilitator's form runs in the request's
+    transaction, which a refusal does not roll back (the page shows it): its actor and
+    input are checked before anything is written."""
     key = clean_key(key, required=who.participant_id is not None)
-    if who.participant_id is not None:
-        # A phone's write runs in a savepoint of the writer's batch: claim the key first
-        # (one statement; a repeat finds the first outcome), and a refusal below takes the
-        # claim back with everything else. A busy room's writes are nearly all first ones.
+    if who.participant_id is not None:  # one statement fewer than looking the key up first
         claimed = claim(session, who.participant_id, None, key)
         if claimed.earlier is not None:
             return claimed.earlier
