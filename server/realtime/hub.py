@@ -295,10 +295,10 @@ class Hub:
 
     def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: Texts) -> Texts:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,
-        such as a reveal, goes at once); what is held is rendered afresh next tick. The
+        or a reveal, goes at once); what is held is rendered afresh next tick. The
         phones of every language are held or sent together."""
         phones = [key for key, texts in messages.items() if key.role == PARTICIPANTS and Topic.RESULTS in texts]
-        if not phones or Topic.STAGE in topics:
+        if not phones or Topic.STAGE in topics or Topic.REVEAL in topics:
             return messages
         now = time.monotonic()
         if now - self._phone_results_at.get(workshop_id, 0.0) >= self.phone_interval:

@@ -32,6 +32,10 @@ class Topic(StrEnum):
 
     STAGE = "stage"  # which activity is open and its cards (and the agenda)
     RESULTS = "results"  # the figures
+    # The results were shown or hidden on phones: rendered as RESULTS (the stage does not
+    # change: a reveal sends each phone its results, ~2 KB, not its ~35 KB stage again),
+    # and handed to phones at once, not held back as live results are.
+    REVEAL = "reveal"
     COUNTS = "counts"  # who joined, who answered
     ROSTER = "roster"  # the console's list of participants (a join, a removal)
 

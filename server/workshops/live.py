@@ -111,10 +111,11 @@ def do_next(session: Session, workshop: Workshop, opened=None) -> Activity | Non
 
 
 def do_reveal(session: Session, workshop: Workshop, activity: Activity, shown: bool) -> None:
+    """Show the results on phones, or hide them: only the results change on the screens."""
     activity.revealed = shown
     session.add(activity)
     session.flush()
-    _all(session, workshop)
+    notify(session, workshop.id, Topic.REVEAL)
 
 
 def do_projector(session: Session, workshop: Workshop, activity: Activity, shown: bool) -> None:

@@ -148,6 +148,8 @@ class ScreenRenderer:
     ) -> dict[AudienceKey, dict[str, str]]:
         """The texts of ``topics`` for each of ``audiences`` (default: every role, in the
         workshop's language). The workshop is read once for all of them."""
+        if Topic.REVEAL in topics:
+            topics = topics | {Topic.RESULTS}
         phones_only = audiences is not None and all(key.role == PARTICIPANTS for key in audiences)
         if phones_only and not any(t in (Topic.STAGE, Topic.RESULTS) or isinstance(t, Piece) for t in topics):
             # Only phones watch, and they show no counts nor roster: nothing to render (each

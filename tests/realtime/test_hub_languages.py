@@ -28,6 +28,8 @@ class Renderer:
         with self.lock:
             self.calls.append((frozenset(topics), frozenset(audiences)))
             n = len(self.calls)
+        if Topic.REVEAL in topics:  # as the screens' renderer: a reveal renders the results
+            topics = (set(topics) - {Topic.REVEAL}) | {Topic.RESULTS}
         return {
             key: {t: f"{key.role}/{key.language}/{t}/{n}" for t in topics if t != Topic.ROSTER} for key in audiences
         }
@@ -211,6 +213,21 @@ def test_phones_results_are_held_back_for_every_language_alike(loop):
     time.sleep(0.1)
     assert len(phone_es.got) == len(phone_en.got) == 1
     assert Topic.RESULTS in hub._dirty[1]
+
+
+def test_a_reveal_reaches_phones_at_once_though_results_were_just_sent(loop):
+    render = Renderer()
+    hub = Hub(render, phone_interval=60)
+    phone = Screen(loop, hub, PARTICIPANTS, "es", 1)
+    hub._dirty.clear()
+    hub.mark_dirty(1, Topic.RESULTS)
+    hub.flush()
+    settle(loop, [phone], 1)
+    hub.mark_dirty(1, Topic.REVEAL)
+    hub.flush()  # within phone_interval, but a reveal is not held
+    settle(loop, [phone], 2)
+    assert phone.got[1].startswith("participants/es/results/")
+    assert Topic.RESULTS not in hub._dirty.get(1, ())
 
 
 @pytest.mark.services

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -93,11 +94,16 @@ def test_phones_follow_the_facilitator_without_reloading(app, db, users):
                 'data-state="open"'
                 in reader.until(lambda m: m.get("id") == "stage" and "data-state" in m["html"], 3)["html"]
             )
+            time.sleep(0.6)  # what the opening sent has arrived
+            while not reader.messages.empty():
+                reader.messages.get()
             facilitator.post(
                 f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/reveal", data={"csrf_token": token}
             )
-            results = reader.until(lambda m: m.get("id") == "results" and m["html"], 3)
+            seen = []
+            results = reader.until(lambda m: seen.append(m.get("id")) or (m.get("id") == "results" and m["html"]), 3)
             assert "results-phone" in results["html"]
+            assert "stage" not in seen  # a reveal sends the results, not the whole stage again
             facilitator.post(
                 f"/workshops/{r.workshop_id}/live/activities/{r.activity_id}/close", data={"csrf_token": token}
             )
