@@ -1,8 +1,8 @@
 """The hub: live connections per workshop, and coalesced broadcasts.
 
 Writes never push to phones themselves. They mark a workshop's topics dirty (after
-commit, from any thread); the hub's ticker thread, a few times a second, renders each
-dirty workshop once per audience and topic and hands the same text to every connection
+commit, from any thread); the hub's ticker thread, a few times a second (at once when
+the facilitator moves the room: ``URGENT``), renders each dirty workshop once per audience and topic and hands the same text to every connection
 of that audience, in the event loop that owns it. An audience is a role (phones,
 projector, console) in one language (:class:`AudienceKey`): each screen gets everything
 live in its own language, and only the audiences someone is connected in are rendered
@@ -47,6 +47,10 @@ PROJECTOR = Audience.PROJECTOR
 CONSOLE = Audience.CONSOLE
 # Connections handed a broadcast per turn of the event loop (see ``Hub._deliver``).
 DELIVERY_SLICE = 100
+# Marks that do not wait for the next tick: the facilitator moved the room (a new stage, a
+# reveal), and a hall is waiting to see it. At most one early tick per URGENT_GAP seconds.
+URGENT = frozenset({Topic.STAGE, Topic.REVEAL})
+URGENT_GAP = 0.05
 
 # renderer(workshop_id, topics, audiences) -> {audience: {topic: text}}, for exactly the
 # audiences asked (those with connections); called from a thread.
@@ -96,6 +100,7 @@ class Hub:
         self._lock = threading.RLock()
         self._flushing = threading.Lock()  # held while a tick renders and delivers
         self._stop = threading.Event()
+        self._wake = threading.Event()  # an URGENT mark: tick now
         self._thread: threading.Thread | None = None
         self._users = 0
 
@@ -114,6 +119,7 @@ class Hub:
         self._users -= 1
         if self._users <= 0 and self._thread is not None:
             self._stop.set()
+            self._wake.set()
             self._thread.join(timeout=10)
             self._thread = None
             if self.backend is not None:
@@ -198,6 +204,8 @@ class Hub:
     def _mark(self, workshop_id: int, topics) -> None:
         with self._lock:
             self._dirty[workshop_id].update(topics)
+        if not URGENT.isdisjoint(topics):
+            self._wake.set()
 
     # Screens' access ------------------------------------------------------------------
 
@@ -232,7 +240,13 @@ class Hub:
     # Broadcasting ---------------------------------------------------------------------
 
     def _tick_forever(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            flushed = time.monotonic()
+            if self._wake.wait(self.interval):  # woken early: not more often than URGENT_GAP
+                self._stop.wait(max(0.0, URGENT_GAP - (time.monotonic() - flushed)))
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 with self._flushing:
                     self.flush()

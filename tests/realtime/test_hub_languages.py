@@ -230,6 +230,24 @@ def test_a_reveal_reaches_phones_at_once_though_results_were_just_sent(loop):
     assert Topic.RESULTS not in hub._dirty.get(1, ())
 
 
+def test_a_new_stage_or_a_reveal_goes_out_at_once_and_live_figures_wait_for_the_tick(loop):
+    render = Renderer()
+    hub = Hub(render, interval=30, phone_interval=0)
+    phone = Screen(loop, hub, PARTICIPANTS, "es", 1)
+    hub._dirty.clear()
+    hub.start()
+    try:
+        for urgent in (Topic.REVEAL, Topic.STAGE):
+            before = len(phone.got)
+            hub.mark_dirty(1, urgent)  # the next tick is 30 s away
+            settle(loop, [phone], before + 1)
+        hub.mark_dirty(1, Topic.RESULTS)
+        time.sleep(0.5)
+        assert len(phone.got) == 2 and Topic.RESULTS in hub._dirty[1]
+    finally:
+        hub.stop()
+
+
 @pytest.mark.services
 @pytest.mark.skipif(not REDIS_URL, reason="needs Redis (MINKA_TEST_REDIS_URL)")
 def test_with_redis_each_process_renders_the_languages_of_its_own_connections(loop):
