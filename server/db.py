@@ -46,8 +46,11 @@ class Database:
         if url.startswith("sqlite"):
             args = {"check_same_thread": False, "timeout": 30}
             self.writer = create_engine(url, connect_args=args)
-            # More connections than worker threads (40): a read never queues for one.
-            pool = {"pool_size": 20, "max_overflow": 40} if url not in ("sqlite://", "sqlite:///:memory:") else {}
+            # A connection kept for each worker thread (40), and more for the hub and the
+            # writer's reads: a read never queues for one, nor opens one (an overflow
+            # connection is opened and closed each time, its pragmas run again: a hall
+            # reconnecting after a restart spent a tenth of the server's time there).
+            pool = {"pool_size": 40, "max_overflow": 20} if url not in ("sqlite://", "sqlite:///:memory:") else {}
             self.reader = create_engine(url, connect_args=args, **pool)
             for engine in (self.writer, self.reader):
                 event.listen(engine, "connect", _sqlite_pragmas)
