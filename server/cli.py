@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,6 +94,24 @@ def uvicorn_options(settings: Settings, host: str, port: int, *, reload: bool = 
     }
 
 
+class WebsocketHandshakeLines(logging.Filter):
+    """Drops uvicorn's line per websocket handshake (``127.0.0.1:5123 - "WebSocket /ws/p/1"
+    [accepted]``): an access line, kept only with the access log. A hall of 5,000 phones
+    wrote 5,000 of them, and as many again after each reconnection (a twentieth of the
+    server's time while a hall came back after a restart)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
+
+
+def quiet_handshakes(settings: Settings) -> None:
+    """Without the access log, no line per websocket handshake either (uvicorn's logging
+    configuration keeps a logger's filters)."""
+    error_log = logging.getLogger("uvicorn.error")
+    if not settings.access_log and not any(isinstance(f, WebsocketHandshakeLines) for f in error_log.filters):
+        error_log.addFilter(WebsocketHandshakeLines())
+
+
 def _every_interface(host: str) -> bool:
     """0.0.0.0, :: or nothing: listening on every interface."""
     try:
@@ -138,6 +157,7 @@ def serve(
     # With thousands of websockets, Python's full garbage collections took 100–330 ms each
     # and stalled every phone; collect less often (measured in bench/: p99 461 -> 178 ms).
     gc.set_threshold(100_000, 50, 1_000)
+    quiet_handshakes(settings)
     uvicorn.run(**uvicorn_options(settings, host, port, reload=reload))
 
 

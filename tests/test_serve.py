@@ -3,6 +3,7 @@ websocket frames larger than the protocol needs refused before they are read who
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -16,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from server.app import create_app
-from server.cli import WS_MAX_BYTES, uvicorn_options
+from server.cli import WS_MAX_BYTES, WebsocketHandshakeLines, quiet_handshakes, uvicorn_options
 from tests import factories
 from tests.live_helpers import room
 
@@ -94,6 +95,29 @@ def test_a_websocket_frame_over_4_kb_is_refused_and_the_server_stays_up(app, set
         assert client.get("/healthz").text == "ok"
         with connect(url, additional_headers={"Cookie": cookie}) as ws:
             assert ws.recv(timeout=5)  # and the next connection is served as usual
+
+
+def test_without_the_access_log_no_line_per_websocket_handshake_either(settings):
+    def record(msg, *args):
+        return logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, msg, args, None)
+
+    lines = WebsocketHandshakeLines()
+    assert not lines.filter(record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/ws/p/1"))
+    assert not lines.filter(record('%s - "WebSocket %s" 403', "127.0.0.1:5000", "/ws/p/1"))
+    assert lines.filter(record("Application startup complete."))
+    assert lines.filter(record("Exception in ASGI application\n"))
+    error_log = logging.getLogger("uvicorn.error")
+    kept = list(error_log.filters)
+    try:
+        quiet_handshakes(settings.model_copy(update={"access_log": True}))
+        assert not any(isinstance(f, WebsocketHandshakeLines) for f in error_log.filters)
+        quiet_handshakes(settings)
+        quiet_handshakes(settings)  # once only
+        assert sum(isinstance(f, WebsocketHandshakeLines) for f in error_log.filters) == 1
+        uvicorn.Config(app=create_app, factory=True)  # configures uvicorn's logging anew
+        assert any(isinstance(f, WebsocketHandshakeLines) for f in error_log.filters)
+    finally:
+        error_log.filters[:] = kept
 
 
 def test_the_access_log_is_off_unless_asked(settings):
