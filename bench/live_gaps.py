@@ -458,7 +458,13 @@ async def connect_phone(
             if phone.errors:
                 phone.errors.pop()  # not an error: the door said "later"
             stats.shed += 1
-            await asyncio.sleep(0.25 + random.random() * window)
+            try:  # the turn the refusal gives (as transport.js), else a random wait
+                turn = float(phone.ws.close_reason or "")
+            except ValueError:
+                turn = -1.0
+            await asyncio.sleep(
+                turn * (0.9 + 0.2 * random.random()) if 0 <= turn <= 60 else 0.25 + random.random() * window
+            )
             window = min(4.0, window * 2) if window < 4.0 else window + 1
             continue
         readers.append(task)

@@ -10,7 +10,7 @@ that behaves as static/phone/transport.js: every answer has a key and the phone'
 sequence ("s") and stays pending until acknowledged; on reconnection the phone says
 hello and sends its pending answers again; a socket that could not be opened is tried
 again after ``backoff`` (0.5 s doubling to a cap of 4 s, jittered over its upper half),
-one the server turned away (close code 1013) after ``shed_wait`` (0.25 s plus a random
+one the server turned away (close code 1013) after ``shed_wait`` (the turn the refusal gives, else 0.25 s plus a random
 part of a window doubling from 1 s to 4 s). While a phone is offline its new answers
 wait (the page would post them as forms; here they are resent on reconnection).
 
@@ -53,7 +53,15 @@ def backoff(n: int) -> float:
     return top / 2 + random.random() * top / 2
 
 
-def shed_wait(n: int) -> float:
+def shed_wait(n: int, reason: str | None = None) -> float:
+    """transport.js's shedWait: the turn the refusal gives, give or take a tenth; else a
+    random wait in a window doubling from 1 s to 4 s."""
+    try:
+        turn = float(reason or "")
+    except ValueError:
+        turn = -1.0
+    if 0 <= turn <= 60:
+        return turn * (0.9 + 0.2 * random.random())
     top = min(4.0, 1.0 * 2 ** min(n, 30))
     return 0.25 + random.random() * (top - 0.25)
 
@@ -119,10 +127,10 @@ class Run:
                 pass
             finally:
                 phone.ws = None
-                code = ws.close_code
+                code, reason = ws.close_code, ws.close_reason
             if code == TRY_AGAIN_LATER:
                 phone.refused += 1
-                await asyncio.sleep(shed_wait(sheds))
+                await asyncio.sleep(shed_wait(sheds, reason))
                 sheds += 1
             else:
                 await asyncio.sleep(backoff(tries))

@@ -31,6 +31,7 @@ from server.db import Database
 from server.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import LOCALES, Translator, pick_locale
+from server.realtime.admission import PhoneDoor
 from server.realtime.topics import Topic
 from server.realtime.wire import RAW_SEND
 from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(Admission, limit=settings.participant_posts_in_flight)
+    app.add_middleware(PhoneDoor, prefix="/ws/p/")  # a reconnect storm is shed before the app
     if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
         app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     app.add_middleware(KeepRawSend)  # outermost of all: it must see the server's own send

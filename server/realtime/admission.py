@@ -8,19 +8,28 @@ connections a second (up to ``burst`` at once after a quiet spell); the others a
 refused at once, before anything is read, with the websocket close code 1013 ("try
 again later"). So are the newcomers while ``in_flight`` phones already let in have not
 yet been served their first screen: the door opens as fast as the process serves, never
-faster than ``rate``. The phone then waits a short random time (``shedWait`` in
-static/phone/transport.js) and tries again: the hall comes in at the rate the process
-serves, the refused ones costing it a handshake each.
+faster than ``rate``. The refusal's reason says when to come back (:meth:`Doorman.wait`:
+the refused phones are given turns one after another, at the pace the process has
+been serving phones, so a hall comes in as fast as it is served, in few attempts; each refusal costs
+the process a handshake, as much as a fifth of serving a phone). The phone waits that
+long, give or take a tenth, and tries again (``shedWait`` in static/phone/transport.js,
+which draws a wait of its own when the reason carries none). The door stands in front of the
+application (:class:`PhoneDoor`): a refusal goes through none of its middleware or routing.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 import time
 from collections.abc import Callable
 
 TRY_AGAIN_LATER = 1013  # RFC 6455 section 7.4.1 (IANA registry): the server is overloaded
+TICKET = "minka.door_ticket"  # the scope key of an admitted phone's ticket
+MAX_WAIT = 60.0  # seconds: the latest turn a refused phone is given
+PACE_WINDOW = 2.0  # seconds of phones served the pace of turns is taken from
+PACE_AHEAD = 1.5  # turns come this much faster than phones were served: the door stays busy as it speeds up
 
 
 class Doorman:
@@ -51,6 +60,8 @@ class Doorman:
         self._lock = threading.Lock()
         self._doorway: dict[int, float] = {}  # ticket -> when it was let in
         self._tickets = itertools.count(1)
+        self._next_turn = 0.0  # when the last refused phone was told to come back
+        self._served: collections.deque[float] = collections.deque()  # when phones left the doorway
         self.admitted = 0
         self.refused = 0
 
@@ -77,8 +88,57 @@ class Doorman:
             self.admitted += 1
             return ticket
 
+    def wait(self) -> float:
+        """Seconds a phone just refused should wait: the next free turn, at most
+        ``MAX_WAIT`` away. Turns are given at the pace phones are let in: the rate, or,
+        with a doorway, as many a second as were served in the last ``PACE_WINDOW``
+        seconds (at least ``in_flight`` / 4: the door is rarely slower), if fewer."""
+        with self._lock:
+            now = self._clock()
+            pace = self.rate or float("inf")
+            if self.in_flight:
+                while self._served and self._served[0] < now - PACE_WINDOW:
+                    self._served.popleft()
+                served = len(self._served) / PACE_WINDOW
+                pace = min(pace, max(self.in_flight / 4, pace / 4, served * PACE_AHEAD))
+            self._next_turn = min(max(self._next_turn, now) + 1 / pace, now + MAX_WAIT)
+            return self._next_turn - now
+
     def release(self, ticket: int | None) -> None:
         """That phone has been served (or is gone); safe to call more than once."""
         if ticket is not None:
             with self._lock:
-                self._doorway.pop(ticket, None)
+                if self._doorway.pop(ticket, None) is not None:
+                    self._served.append(self._clock())
+
+
+class PhoneDoor:
+    """The door as ASGI middleware, in front of the application: the sockets under
+    ``prefix`` (the phones') are admitted or refused here (close code 1013), before the
+    application's middleware, routing and handler run: in a reconnect storm, most
+    handshakes are refusals, and there they cost the process the handshake alone (the
+    routing and middleware had doubled it). An admitted phone's ticket is in the scope
+    (``TICKET``), for the handler to release once the phone is served; it is released in
+    any case when the socket ends. The doorman is the application's (``app.state.doorman``),
+    read at each connection."""
+
+    def __init__(self, app, prefix: str):
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        door: Doorman = scope["app"].state.doorman
+        ticket = door.admit()
+        if ticket is None:  # a reconnect storm: come back in a moment
+            await receive()  # the handshake ("websocket.connect")
+            await send({"type": "websocket.accept"})
+            reason = f"{door.wait():.2f}"  # seconds: its turn (transport.js reads it)
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER, "reason": reason})
+            return
+        scope[TICKET] = ticket
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            door.release(ticket)

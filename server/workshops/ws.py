@@ -21,7 +21,7 @@ from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
 from server.models import Activity, Workshop
-from server.realtime.admission import TRY_AGAIN_LATER
+from server.realtime.admission import TICKET
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.realtime.wire import raw_socket
 from server.web import Id
@@ -54,16 +54,10 @@ async def participant_socket(ws: WebSocket, workshop_id: Id) -> None:
     if not _origin_ok(ws):
         await ws.close(code=4403)
         return
-    door = ws.app.state.doorman
-    ticket = door.admit()
-    if ticket is None:  # a reconnect storm: come back in a moment (realtime/admission.py)
-        await ws.accept()
-        await ws.close(code=TRY_AGAIN_LATER)
-        return
-    try:
-        await _participant(ws, workshop_id, lambda: door.release(ticket))
-    finally:
-        door.release(ticket)
+    # Let in by the door in front of the app (realtime/admission.py, PhoneDoor), which
+    # releases the ticket when the socket ends; served sooner, once its hello is answered.
+    door, ticket = ws.app.state.doorman, ws.scope.get(TICKET)
+    await _participant(ws, workshop_id, lambda: door.release(ticket))
 
 
 async def _participant(ws: WebSocket, workshop_id: int, served) -> None:

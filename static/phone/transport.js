@@ -30,13 +30,18 @@
     return top / 2 + (r === undefined ? Math.random() : r) * top / 2;
   }
   // The server is up but turned this phone away (close code 1013: too many phones
-  // connecting at once, after a restart): try again after 0.25 s plus a random part of
-  // a window that doubles from 1 s to 4 s with each refusal in a row. Spread so, a hall
-  // comes in at the rate the server admits, the refused ones costing it little.
-  var SHED_MIN = 250, SHED_BASE = 1000, SHED_CAP = 4000;
-  function shedWait(n, r) {
+  // connecting at once, after a restart). Its reason gives this phone's turn, in seconds
+  // (server/realtime/admission.py): come back then, give or take a tenth. Without one,
+  // try again after 0.25 s plus a random part of a window that doubles from 1 s to 4 s
+  // with each refusal in a row. Spread so, a hall comes in at the rate the server
+  // admits, in few attempts: each refusal costs it a handshake.
+  var SHED_MIN = 250, SHED_BASE = 1000, SHED_CAP = 4000, TURN_CAP = 60000;
+  function shedWait(n, r, reason) {
+    var rand = r === undefined ? Math.random() : r;
+    var turn = parseFloat(reason) * 1000;
+    if (turn >= 0 && turn <= TURN_CAP) return turn * (0.9 + 0.2 * rand);
     var top = Math.min(SHED_CAP, SHED_BASE * Math.pow(2, Math.min(n, 30)));
-    return SHED_MIN + (r === undefined ? Math.random() : r) * (top - SHED_MIN);
+    return SHED_MIN + rand * (top - SHED_MIN);
   }
 
   function keep() { try { localStorage.setItem(store, JSON.stringify(pending)); } catch (e) {} }
@@ -202,7 +207,7 @@
     ws.onmessage = onMessage;
     ws.onclose = function (ev) {
       offline(true);
-      setTimeout(connect, ev && ev.code === 1013 ? shedWait(sheds++) : backoff(tries++));
+      setTimeout(connect, ev && ev.code === 1013 ? shedWait(sheds++, undefined, ev.reason) : backoff(tries++));
     };
   }
 

@@ -95,6 +95,9 @@ window.WebSocket = function () {
 };
 """
 
+# The same, the refusal giving the phone its turn: come back in 0.8 s.
+SOCKET_GIVEN_A_TURN = SOCKET_THAT_IS_SHED.replace("{code: 1013}", '{code: 1013, reason: "0.80"}')
+
 DRAWS = 500
 
 
@@ -147,3 +150,25 @@ def test_a_phone_turned_away_comes_back_after_a_short_random_wait(devices: Devic
     at = phone.evaluate("() => window.__attempts")
     gaps = [b - a for a, b in itertools.pairwise(at)]
     assert 200 <= gaps[0] <= 1300 and 200 <= gaps[1] <= 2300 and 200 <= gaps[2] <= 4300, gaps
+
+
+def test_a_phone_turned_away_with_a_turn_comes_back_then(devices: Devices, app, db, users):
+    r = room(app, db, users.a)
+    devices.phone_scripts.append(SOCKET_GIVEN_A_TURN)
+    phone = devices.phone("phone")
+    join(phone, r, how="qr", name="Ana", group="public")
+
+    # The refusal's reason is this phone's turn in seconds: that wait, give or take a tenth,
+    # however many refusals came before; a reason that is no turn is ignored.
+    for n in (0, 3, 30):
+        low, high = phone.evaluate(f"() => [Minka.shedWait({n}, 0, '2.50'), Minka.shedWait({n}, 1, '2.50')]")
+        assert (low, high) == (2250, 2750), n
+        waits = phone.evaluate(f"() => Array.from({{length: {DRAWS}}}, () => Minka.shedWait({n}, undefined, '2.50'))")
+        assert all(2250 <= w <= 2750 for w in waits) and len(set(waits)) > DRAWS * 0.95, n
+    for reason in ("", "soon", "-1", "1e9"):
+        assert phone.evaluate(f"() => Minka.shedWait(0, 0, {reason!r})") == 250, reason
+
+    phone.wait_for_function("() => window.__attempts.length >= 4", timeout=10000)
+    at = phone.evaluate("() => window.__attempts")
+    gaps = [b - a for a, b in itertools.pairwise(at)]
+    assert all(650 <= gap <= 1100 for gap in gaps[:3]), gaps

@@ -56,7 +56,7 @@ async def phone(base: str, workshop_id: int, token: str, answer: dict, refusals:
             except websockets.ConnectionClosed:
                 if ws.close_code != TRY_AGAIN_LATER:
                     return {"acks": [], "code": ws.close_code}
-                refusals.append(1)
+                refusals.append(float(ws.close_reason))  # its turn, in seconds
         await asyncio.sleep(0.1 + random.random() * 0.4)
     return {"acks": [], "code": "never let in"}
 
@@ -87,11 +87,13 @@ def test_a_storm_is_shed_with_1013_and_every_acknowledged_answer_is_stored_once(
         results = await asyncio.gather(
             *(phone(live_server, r.workshop_id, tokens[pid], answers[pid], refusals) for pid in tokens)
         )
-        return results, len(refusals)
+        return results, refusals
 
-    results, refused = run_async(storm())
+    results, turns = run_async(storm())
+    refused = len(turns)
 
     assert refused > 0  # the door turned some away: 30 at once through a door of 5
+    assert all(0 < turn <= 60 for turn in turns)  # each told when to come back
     assert all(result["code"] is None for result in results), [res["code"] for res in results]
     for pid, result in zip(tokens, results, strict=True):
         assert [ack["ok"] for ack in result["acks"]] == [True, True], result
@@ -136,3 +138,33 @@ def test_the_door_waits_for_those_in_the_doorway_to_be_served():
     assert c is not None and door.admit() is None
     now[0] += 6.0  # b and c never said hello: they leave the doorway after the timeout
     assert door.admit() is not None and door.admit() is not None and door.admit() is None
+
+
+def test_refused_phones_are_given_turns_at_the_doors_rate():
+    now = [100.0]
+    door = Doorman(50, burst=1, clock=lambda: now[0])
+    assert door.admit() is not None and door.admit() is None
+    turns = [door.wait() for _ in range(100)]  # a hall refused at once
+    assert turns == pytest.approx([(n + 1) / 50 for n in range(100)])  # one every 1/50 s
+    now[0] += 1.0  # a second later the next refused phone comes after those already given a turn
+    assert door.wait() == pytest.approx(101 / 50 - 1.0)
+    now[0] += 10.0  # all their turns past: the next one is the next slot from now
+    assert door.wait() == pytest.approx(1 / 50, rel=0.05)
+    for _ in range(10_000):
+        last = door.wait()
+    assert last == pytest.approx(60.0)  # never told to wait more than a minute
+    assert Doorman(0, in_flight=64).wait() == pytest.approx(1 / 16)  # nobody served yet: a quarter of the doorway
+
+
+def test_with_a_doorway_turns_are_given_at_the_pace_phones_were_served():
+    now = [0.0]
+    door = Doorman(400, in_flight=8, clock=lambda: now[0])
+    for _ in range(50):  # 100 phones served in the last two seconds: 50 a second
+        for _ in range(2):
+            door.release(door.admit())
+        now[0] += 0.04
+    assert door.wait() == pytest.approx(1 / 50, rel=0.05)
+    door.release(door.admit())  # released twice (served, then the socket ends): counted once
+    assert door.wait() == pytest.approx(2 / 50, rel=0.05)
+    now[0] += 10.0  # nobody served lately: a quarter of the doorway a second, never the rate alone
+    assert door.wait() == pytest.approx(1 / 2)
