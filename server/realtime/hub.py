@@ -35,6 +35,7 @@ from collections.abc import Callable
 import anyio
 
 from server.realtime.connection import DEFAULT_LANGUAGE, Connection
+from server.realtime.phones import Phones
 from server.realtime.topics import ALL_TOPICS, REMOVED_MESSAGE, Audience, AudienceKey, Removed, Topic, batch_message
 from server.realtime.wire import text_frame
 
@@ -79,15 +80,11 @@ class Hub:
         self.phone_interval = phone_interval
         self._phone_results_at: dict[int, float] = {}
         self.backend = backend
-        # Connected phones across processes (Redis); None: this process's own are all.
-        self.presence = getattr(backend, "presence", None)
-        self._presence_changed: set[int] = set()  # workshops whose phones came or went
+        # Connected phones, counted here and shared across processes (Redis).
+        self.phones = Phones(getattr(backend, "presence", None))
         self.listeners: list[Callable[[int, frozenset[str], bool], None]] = []
         self.renders = 0
         self._connections: dict[int, dict[AudienceKey, set[Connection]]] = defaultdict(lambda: defaultdict(set))
-        # Per workshop, each connected participant's number of open phone connections
-        # (kept as they come and go: a render asks for it, in a room of thousands).
-        self._phones: dict[int, dict[int, int]] = defaultdict(dict)
         self._dirty: dict[int, set[str]] = defaultdict(set)
         self._unpublished: dict[int, set[str]] = defaultdict(set)
         # The last texts sent per workshop, audience (role and language) and topic: what a
@@ -131,12 +128,8 @@ class Hub:
         conn.start()
         with self._lock:
             self._connections[conn.workshop_id][conn.key].add(conn)
-            if conn.audience == PARTICIPANTS:
-                self._presence_changed.add(conn.workshop_id)
-                if conn.participant_id is not None:
-                    phones = self._phones[conn.workshop_id]
-                    phones[conn.participant_id] = phones.get(conn.participant_id, 0) + 1
         if conn.audience == PARTICIPANTS:
+            self.phones.came(conn.workshop_id, conn.participant_id)
             self._mark(conn.workshop_id, ("counts",))
 
     async def detach(self, conn: Connection) -> None:
@@ -144,13 +137,8 @@ class Hub:
             audiences = self._connections.get(conn.workshop_id)
             if audiences is not None and conn in audiences.get(conn.key, ()):
                 audiences[conn.key].discard(conn)
-                phones = self._phones.get(conn.workshop_id, {})
-                if conn.participant_id in phones and conn.audience == PARTICIPANTS:
-                    phones[conn.participant_id] -= 1
-                    if not phones[conn.participant_id]:
-                        del phones[conn.participant_id]
-                    if not phones:
-                        del self._phones[conn.workshop_id]
+                if conn.audience == PARTICIPANTS:
+                    self.phones.left(conn.workshop_id, conn.participant_id)
                 if not audiences[conn.key]:  # nobody in this role and language: forget it
                     del audiences[conn.key]
                     self._last.get(conn.workshop_id, {}).pop(conn.key, None)
@@ -159,26 +147,13 @@ class Hub:
                     del self._connections[conn.workshop_id]
                     self._last.pop(conn.workshop_id, None)
                     self._complete.pop(conn.workshop_id, None)
-            if conn.audience == PARTICIPANTS:
-                self._presence_changed.add(conn.workshop_id)
         await conn.stop()
         if conn.audience == PARTICIPANTS:
             self._mark(conn.workshop_id, ("counts",))
 
     def online(self, workshop_id: int) -> set[int]:
-        """Participants with at least one open phone: on any process (with Redis), else
-        on this one."""
-        if self.presence is not None:
-            try:
-                return self.presence.online(workshop_id)
-            except Exception:  # Redis unreachable: this process's own, rather than nothing
-                log.exception("redis presence")
-        return self.online_here(workshop_id)
-
-    def online_here(self, workshop_id: int) -> set[int]:
-        """Participants with at least one open connection to this process."""
-        with self._lock:
-            return set(self._phones.get(workshop_id, ()))
+        """Participants with at least one open phone (on any process, with Redis)."""
+        return self.phones.online(workshop_id)
 
     def _conns(self, workshop_id: int) -> dict[AudienceKey, list[Connection]]:
         with self._lock:
@@ -269,9 +244,9 @@ class Hub:
             dirty, self._dirty = self._dirty, defaultdict(set)
             unpublished, self._unpublished = self._unpublished, defaultdict(set)
             recheck_users, self._recheck_users = self._recheck_users, set()
-            changed, self._presence_changed = self._presence_changed, set()
-        if self.presence is not None:
-            self._share_presence(changed, unpublished)
+        # Before anything is rendered or published: every process then counts these phones.
+        for workshop_id in self.phones.share(lambda workshop_id: self.mark_dirty(workshop_id, "counts")):
+            unpublished[workshop_id].add("counts")
         if self.backend is not None:
             for workshop_id, topics in unpublished.items():
                 self.backend.publish(workshop_id, topics)
@@ -292,20 +267,6 @@ class Hub:
             self.renders += 1
             self._remember(workshop_id, messages)
             self._deliver(audiences, messages, self.renders)
-
-    def _share_presence(self, changed: set[int], unpublished: dict[int, set[str]]) -> None:
-        """Write this process's phones of the workshops where some came or went (before
-        anything is rendered or published: every process then counts them), and have the
-        other processes render those counts; renew the heartbeat now and then."""
-        try:
-            for workshop_id in changed:
-                if self.presence.publish_own(workshop_id, self.online_here(workshop_id)):
-                    unpublished[workshop_id].add("counts")
-            self.presence.heartbeat(lambda workshop_id: self.mark_dirty(workshop_id, "counts"))
-        except Exception:
-            log.exception("redis presence")
-            with self._lock:  # written again at the next tick
-                self._presence_changed.update(changed)
 
     def _hold_phone_results(self, workshop_id: int, topics: set[str], messages: Texts) -> Texts:
         """Keep back the phones' results until ``phone_interval`` has passed (a new stage,

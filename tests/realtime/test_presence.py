@@ -47,7 +47,7 @@ def make_hub(ttl: float = 10.0) -> Hub:
     renderer = CountingRenderer()
     hub = Hub(renderer, backend=RedisBackend(REDIS_URL), phone_interval=0, interval=0.05)
     renderer.hub = hub
-    hub.presence.ttl = ttl
+    hub.phones.presence.ttl = ttl
     hub.start()
     return hub
 
