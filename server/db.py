@@ -279,6 +279,28 @@ def _driver_sql(session: Session, t, columns: tuple[str, ...], size: int, upsert
     return _statement(session, ("driver-rows", t.name, columns, size, upserting), build)
 
 
+# A few reads on the hottest paths (a phone's hello after a restart, thousands at once):
+# handed to the driver as written. The ORM's statement and row handling cost about three
+# times the query itself there.
+
+
+def driver_rows(session: Session, sql: str, params: tuple) -> list[tuple]:
+    """The rows of ``sql``, written with ``?`` for its parameters, as the driver returns
+    them (JSON columns as text on SQLite, parsed on PostgreSQL: see ``json_value``)."""
+    conn = session.connection()
+    return conn.exec_driver_sql(_placeholders(sql, conn.dialect.paramstyle), params).fetchall()
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(sql: str, paramstyle: str) -> str:
+    return sql if paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def json_value(raw):
+    """A JSON column's value as ``driver_rows`` gives it: text (SQLite) or parsed."""
+    return json.loads(raw) if isinstance(raw, str | bytes) else raw
+
+
 # Reading many rows at once, for the same hot path.
 
 

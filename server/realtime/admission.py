@@ -91,8 +91,10 @@ class Doorman:
     def wait(self) -> float:
         """Seconds a phone just refused should wait: the next free turn, at most
         ``MAX_WAIT`` away. Turns are given at the pace phones are let in: the rate, or,
-        with a doorway, as many a second as were served in the last ``PACE_WINDOW``
-        seconds (at least ``in_flight`` / 4: the door is rarely slower), if fewer."""
+        with a doorway, if fewer, as many a second as were served in the last
+        ``PACE_WINDOW`` seconds, ``PACE_AHEAD`` times over, but at least ``in_flight`` / 4
+        and a quarter of the rate (the door is rarely slower, and at first nobody has been
+        served: turns given then at the pace of the few served would keep the door idle)."""
         with self._lock:
             now = self._clock()
             pace = self.rate or float("inf")
@@ -100,7 +102,7 @@ class Doorman:
                 while self._served and self._served[0] < now - PACE_WINDOW:
                     self._served.popleft()
                 served = len(self._served) / PACE_WINDOW
-                pace = min(pace, max(self.in_flight / 4, pace / 4, served * PACE_AHEAD))
+                pace = min(pace, max(self.in_flight / 4, self.rate / 4, served * PACE_AHEAD))
             self._next_turn = min(max(self._next_turn, now) + 1 / pace, now + MAX_WAIT)
             return self._next_turn - now
 

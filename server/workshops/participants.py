@@ -11,6 +11,7 @@ import secrets
 
 from sqlmodel import Session, select
 
+from server.db import driver_rows
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
@@ -58,6 +59,20 @@ def cookie_holder(session: Session, workshop_id: int, token: str | None) -> Part
     if participant is None or participant.workshop_id != workshop_id:
         return None
     return participant
+
+
+def phone_holder(session: Session, workshop_id: int, token: str | None) -> tuple[int, str] | None:
+    """The id and name of the participant (not removed) behind this workshop's cookie, in
+    one read: ``access_participant`` for a phone's socket, which keeps no more."""
+    if not token or len(token) > 100:
+        return None
+    rows = driver_rows(
+        session,
+        "SELECT p.id, p.name FROM participant p JOIN workshop w ON w.id = p.workshop_id"
+        " WHERE p.token_hash = ? AND p.workshop_id = ? AND p.removed = ?",
+        (_hash(token), workshop_id, False),
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 class KnownParticipants:

@@ -20,13 +20,13 @@ from server.db import read_in_thread
 from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
-from server.models import Activity, Workshop
+from server.models import Activity
 from server.realtime.admission import TICKET
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.realtime.wire import raw_socket
 from server.web import Id
 from server.workshops import messages
-from server.workshops.participants import access_participant, cookie_name
+from server.workshops.participants import cookie_name, phone_holder
 from server.workshops.service import access_workshop
 
 router = APIRouter()
@@ -65,14 +65,8 @@ async def _participant(ws: WebSocket, workshop_id: int, served) -> None:
     app = ws.app
     token = ws.cookies.get(cookie_name(workshop_id))
 
-    def who(session: Session) -> tuple[int, str] | None:
-        # Only the id and name are kept: a room holds thousands of these handlers.
-        participant = access_participant(session, workshop_id, token)
-        if participant is None or session.get(Workshop, workshop_id) is None:
-            return None
-        return participant.id, participant.name
-
-    found = await read_in_thread(app.state.db.reader, who)
+    # Only the id and name are kept: a room holds thousands of these handlers.
+    found = await read_in_thread(app.state.db.reader, lambda session: phone_holder(session, workshop_id, token))
     if found is None:
         await ws.close(code=4401)
         return

@@ -29,12 +29,9 @@
     var top = Math.min(CAP, BASE * Math.pow(2, Math.min(n, 30)));
     return top / 2 + (r === undefined ? Math.random() : r) * top / 2;
   }
-  // The server is up but turned this phone away (close code 1013: too many phones
-  // connecting at once, after a restart). Its reason gives this phone's turn, in seconds
-  // (server/realtime/admission.py): come back then, give or take a tenth. Without one,
-  // try again after 0.25 s plus a random part of a window that doubles from 1 s to 4 s
-  // with each refusal in a row. Spread so, a hall comes in at the rate the server
-  // admits, in few attempts: each refusal costs it a handshake.
+  // Turned away (close 1013: a hall reconnecting): come back at the turn the reason
+  // gives in seconds (realtime/admission.py), give or take a tenth; without one, after
+  // 0.25 s plus a random part of a window doubling from 1 s to 4 s per refusal in a row.
   var SHED_MIN = 250, SHED_BASE = 1000, SHED_CAP = 4000, TURN_CAP = 60000;
   function shedWait(n, r, reason) {
     var rand = r === undefined ? Math.random() : r;

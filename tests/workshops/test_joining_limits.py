@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from server.auth import ratelimit
-from server.models import GapAnswer, Participant
+from server.models import GapAnswer, Participant, Workshop
 from tests.live_helpers import csrf_of, join, room
 
 
@@ -189,3 +189,22 @@ def test_known_participants_are_per_workshop_and_bounded():
     known.remember(1, "token-b", 11)
     known.remember(1, "token-c", 12)  # past the limit: the older ones are read again later
     assert (known.get(1, "token-a"), known.get(1, "token-c")) == (None, 12)
+
+
+def test_a_phones_socket_knows_its_participant_by_the_cookie_of_that_workshop_only(app, db, users):
+    from server.workshops.participants import do_join, phone_holder
+
+    r = room(app, db, users.a)
+    data = {"name": "Ana", "stakeholder_group_id": str(r.group_ids["public"]), "segment_id": str(r.segment_ids[0])}
+    workshop = db.get(Workshop, r.workshop_id)
+    ana, token = do_join(db, workshop, data)
+    luz, luz_token = do_join(db, workshop, {**data, "name": "Luz"})
+    db.commit()
+    assert phone_holder(db, r.workshop_id, token) == (ana.id, "Ana")
+    assert phone_holder(db, r.workshop_id + 1, token) is None  # another workshop's cookie
+    for wrong in (None, "", token + "x", "x" * 101):
+        assert phone_holder(db, r.workshop_id, wrong) is None
+    luz.removed = True
+    db.add(luz)
+    db.commit()
+    assert phone_holder(db, r.workshop_id, luz_token) is None  # removed by the facilitator

@@ -153,18 +153,20 @@ def test_refused_phones_are_given_turns_at_the_doors_rate():
     for _ in range(10_000):
         last = door.wait()
     assert last == pytest.approx(60.0)  # never told to wait more than a minute
-    assert Doorman(0, in_flight=64).wait() == pytest.approx(1 / 16)  # nobody served yet: a quarter of the doorway
 
 
 def test_with_a_doorway_turns_are_given_at_the_pace_phones_were_served():
     now = [0.0]
-    door = Doorman(400, in_flight=8, clock=lambda: now[0])
-    for _ in range(50):  # 100 phones served in the last two seconds: 50 a second
-        for _ in range(2):
+    door = Doorman(400, burst=400, in_flight=8, clock=lambda: now[0])
+    for _ in range(50):  # 400 phones served in the last two seconds: 200 a second
+        for _ in range(8):
             door.release(door.admit())
         now[0] += 0.04
-    assert door.wait() == pytest.approx(1 / 50, rel=0.05)
-    door.release(door.admit())  # released twice (served, then the socket ends): counted once
-    assert door.wait() == pytest.approx(2 / 50, rel=0.05)
-    now[0] += 10.0  # nobody served lately: a quarter of the doorway a second, never the rate alone
-    assert door.wait() == pytest.approx(1 / 2)
+    assert door.wait() == pytest.approx(1 / 300, rel=0.05)  # half as fast again: the door stays busy
+    ticket = door.admit()
+    door.release(ticket)
+    door.release(ticket)  # released twice (served, then the socket ends): counted once
+    assert door.wait() == pytest.approx(2 / 300, rel=0.05)
+    now[0] += 10.0  # nobody served lately: a quarter of the rate, not the pace of the few served
+    assert door.wait() == pytest.approx(1 / 100)
+    assert Doorman(0, in_flight=64).wait() == pytest.approx(1 / 16)  # no rate: a quarter of the doorway

@@ -17,7 +17,7 @@ from server.activities.gaps.spec import GAP_RATING, asked
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded, whole, whole_in
-from server.db import after_commit, upsert
+from server.db import after_commit, driver_rows, json_value, upsert
 from server.i18n import N_
 from server.models import (
     Activity,
@@ -310,15 +310,21 @@ def do_dots(
 def my_answers(session: Session, participant_id: int, activity_id: int) -> dict:
     """{gap_id: {question: value}} and dots, to show a participant what they said."""
     mine: dict[int, dict] = {}
-    rows = session.execute(
-        select(GapAnswer.gap_id, GapAnswer.question, GapAnswer.value, GapAnswer.segments).where(
-            GapAnswer.participant_id == participant_id, GapAnswer.activity_id == activity_id
-        )
+    # Read as the driver gives it (db.driver_rows): every phone asks when it (re)connects.
+    rows = driver_rows(
+        session,
+        "SELECT gap_id, question, value, segments FROM gap_answer WHERE participant_id = ? AND activity_id = ?",
+        (participant_id, activity_id),
     )
     for gap, question, value, segments in rows:
-        mine.setdefault(gap, {})[question] = segments if question == "segments" else value
-    for gap, dots in dots_spent(session, participant_id, activity_id).items():
-        mine.setdefault(gap, {})["dots"] = dots
+        mine.setdefault(gap, {})[question] = json_value(segments) if question == "segments" else value
+    dots = driver_rows(
+        session,
+        "SELECT gap_id, dots FROM dot_vote WHERE participant_id = ? AND activity_id = ?",
+        (participant_id, activity_id),
+    )
+    for gap, spent in dots:
+        mine.setdefault(gap, {})["dots"] = spent
     return mine
 
 
