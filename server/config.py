@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         "without stalling those already in. 0: no limit.",
     )
     phone_connections_in_flight: int = Field(
-        default=64,
+        default=512,
         ge=0,
         description="Phones each process has let in but not yet served their first screen; while "
         "that many wait, newcomers are told to try again a moment later (the door opens as fast as "
