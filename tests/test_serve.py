@@ -108,6 +108,8 @@ def test_without_the_access_log_no_line_per_websocket_handshake_either(settings)
     assert lines.filter(record("Exception in ASGI application\n"))
     error_log = logging.getLogger("uvicorn.error")
     kept = list(error_log.filters)
+    # A `minka serve` run earlier in this process (test_hardening) may have added one already.
+    error_log.filters[:] = [f for f in kept if not isinstance(f, WebsocketHandshakeLines)]
     try:
         quiet_handshakes(settings.model_copy(update={"access_log": True}))
         assert not any(isinstance(f, WebsocketHandshakeLines) for f in error_log.filters)
