@@ -74,7 +74,8 @@ class Phone:
         self.acked: dict[tuple[int, str], tuple[int, int]] = {}  # slot -> (seq, value) held
         self.acked_keys: list[str] = []
         self.seq = 0
-        self.synced_at = 0.0  # the current stage arrived on the current socket
+        self.synced_at = 0.0  # the current stage arrived on the current socket (or was current)
+        self.stage_v = None  # the version of the stage it shows, named in its hello (transport.js)
         self.results = ""
         self.refused = 0
         self.connects = 0
@@ -117,7 +118,8 @@ class Run:
             phone.connects += 1
             code = None
             try:
-                await ws.send(json.dumps({"t": "hello", "a": self.room.activity_id}))
+                hello = {"t": "hello", "a": self.room.activity_id}
+                await ws.send(json.dumps(hello | ({"v": phone.stage_v} if phone.stage_v else {})))
                 for message, _ in list(phone.pending.values()):
                     await ws.send(json.dumps(message))
                 async for text in ws:
@@ -142,7 +144,10 @@ class Run:
             phone.results = text
             return
         data = json.loads(text)
-        if data.get("t") == "html" and data.get("id") == "stage" and not phone.synced_at:
+        if data.get("t") == "html" and data.get("id") == "stage":
+            phone.stage_v = data.get("v")
+            phone.synced_at = phone.synced_at or now
+        elif data.get("t") == "mine" and not phone.synced_at:  # the hello's answer: its stage was current
             phone.synced_at = now
         elif data.get("t") == "error":
             self.refusals[data.get("error")] = self.refusals.get(data.get("error"), 0) + 1

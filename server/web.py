@@ -21,7 +21,7 @@ from server import ROOT
 from server.activities.values import MAX_ID
 from server.i18n import LOCALE_NAMES, LOCALES, Message, Translator
 
-STATIC_VERSION = "8"
+STATIC_VERSION = "9"
 
 # The type of every id in a path: one out of range (or not a number) is answered like an
 # id that names nothing (404, or a websocket closed with 4401), before any query runs.

@@ -5,7 +5,9 @@ phones' JSON) are made and read here only. Imports nothing else of ``server``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -102,8 +104,22 @@ class Sent(StrEnum):
 REMOVED_MESSAGE = json.dumps({"t": Sent.REMOVED.value})
 
 
-def html_message(element_id: str, html: str) -> str:
-    return json.dumps({"t": Sent.HTML.value, "id": element_id, "html": html}, ensure_ascii=False)
+def html_message(element_id: str, html: str, *, versioned: bool = False) -> str:
+    """Replace that element with ``html``. ``versioned``: the message ends with ``"v"``, a
+    digest of ``html``, which a phone names in its next hello (``version_of``)."""
+    message = {"t": Sent.HTML.value, "id": element_id, "html": html}
+    if versioned:
+        message["v"] = hashlib.blake2b(html.encode(), digest_size=8).hexdigest()
+    return json.dumps(message, ensure_ascii=False)
+
+
+_VERSION = re.compile(r'"v": "([0-9a-f]{16})"}$')
+
+
+def version_of(text: str) -> str | None:
+    """The ``"v"`` of a versioned html message's text (read from its end), else None."""
+    found = _VERSION.search(text, max(0, len(text) - 30))
+    return found.group(1) if found else None
 
 
 def batch_message(texts: list[str]) -> str:

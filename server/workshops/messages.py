@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from server.activities.values import MAX_BIGINT, MAX_ID
 from server.realtime.topics import Sent
@@ -36,10 +36,12 @@ class _Message(BaseModel):
 
 
 class Hello(_Message):
-    """A phone (re)connected: it gets the current texts and its own answers in ``a``."""
+    """A phone (re)connected: it gets the current texts and its own answers in ``a``; not
+    the stage if ``v`` is the version it already shows (``topics.version_of``)."""
 
     t: Literal["hello"]
     a: Id | None = None
+    v: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")] | None = None
 
 
 class Mine(_Message):

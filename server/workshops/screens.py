@@ -177,7 +177,10 @@ class ScreenRenderer:
         out: dict[str, dict[str, str]] = {role: {} for role in roles}
         if PARTICIPANTS in roles:
             if Topic.STAGE in topics:
-                out[PARTICIPANTS][Topic.STAGE] = self.html("stage", "participant/_stage.html", view, t)
+                # Versioned: a phone that reconnects with this very stage is not sent it again
+                # (ws.py, hello), ~35 KB of mobile data saved at each reconnection.
+                stage = render_fragment(self.env, "participant/_stage.html", view, t)
+                out[PARTICIPANTS][Topic.STAGE] = html_message("stage", stage, versioned=True)
             if Topic.STAGE in topics or Topic.RESULTS in topics:
                 revealed = view.activity is not None and view.activity.revealed
                 out[PARTICIPANTS][Topic.RESULTS] = (

@@ -23,6 +23,7 @@ from server.i18n import Translator, pick_locale
 from server.models import Activity
 from server.realtime.admission import TICKET
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
+from server.realtime.topics import Topic, version_of
 from server.realtime.wire import raw_socket
 from server.web import Id
 from server.workshops import messages
@@ -109,7 +110,9 @@ async def _participant(ws: WebSocket, workshop_id: int, served) -> None:
                     _refused(conn, bad.key, t.gettext("Choose one of the options."))
                 continue
             if isinstance(message, messages.Hello):
-                for text in (await hub.current(workshop_id, PARTICIPANTS, locale)).values():
+                for topic, text in (await hub.current(workshop_id, PARTICIPANTS, locale)).items():
+                    if topic == Topic.STAGE and message.v is not None and version_of(text) == message.v:
+                        continue  # the phone shows this very stage: not sent again
                     conn.queue(text)
                 await _send_mine(conn, app, participant_id, message.a)
                 served()

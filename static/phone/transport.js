@@ -16,14 +16,14 @@
   if (!root) return;
   document.documentElement.classList.add("js");
   var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {}, helloFor = null;
+  var stageV = null;  // the server's last stage: named in the hello, not sent again
   var store = "minka-pending-" + d.ws, seqStore = "minka-seq-" + d.ws, lastSeq = 0;
   var pending = {};
   try { pending = JSON.parse(localStorage.getItem(store) || "{}"); } catch (e) { pending = {}; }
 
-  // The wait before reconnection attempt n (from 0) while the server cannot be reached
-  // (restarting, no network): doubling from 0.5 s up to a cap of 4 s, jittered over its
-  // upper half, so that phones dropped together (a restart) come back spread out and
-  // none waits long once the server is back (each attempt costs it nothing while down).
+  // The wait before reconnection attempt n while the server cannot be reached: doubling
+  // from 0.5 s to a cap of 4 s, jittered over its upper half (phones dropped together
+  // come back spread out, none waits long once the server is back).
   var BASE = 500, CAP = 4000;
   function backoff(n, r) {
     var top = Math.min(CAP, BASE * Math.pow(2, Math.min(n, 30)));
@@ -165,7 +165,7 @@
       // The first stage after (re)connecting answers the hello, which asked for this
       // phone's answers in the activity it showed: asked again only for another one.
       var hello = m.id === "stage" ? helloFor : null;
-      if (m.id === "stage") helloFor = null;
+      if (m.id === "stage") { helloFor = null; stageV = m.v || null; }
       if (!el) return;
       if (hk && hk.html && hk.html(el, m) === true) return;  // the kind merged it (keeps what is typed)
       var was = s ? s.dataset.activity : null;
@@ -174,6 +174,7 @@
       var asked = hello !== null && s && +s.dataset.activity === hello;
       if (m.id === "stage" && s && s.dataset.state === "open" && s.dataset.kind) shown(s, s.dataset.activity !== was, !asked);
     } else if (m.t === "mine") {
+      if (helloFor === m.a) helloFor = null;  // hello answered
       // For the activity on screen only, handled by its kind.
       var k = s && s.dataset.kind && +s.dataset.activity === m.a && kinds[s.dataset.kind];
       if (k && k.mine) k.mine(m);
@@ -198,7 +199,7 @@
       tries = 0; offline(false);
       var s = stage();
       helloFor = s ? +s.dataset.activity : null;
-      ws.send(JSON.stringify({ t: "hello", a: helloFor }));
+      ws.send(JSON.stringify({ t: "hello", a: helloFor, v: stageV || undefined }));
       Object.keys(pending).forEach(function (k) { ws.send(JSON.stringify(pending[k])); });
     };
     ws.onmessage = onMessage;

@@ -15,6 +15,7 @@ from server.realtime.topics import (
     mark_text,
     parse_mark,
     unbatch,
+    version_of,
 )
 
 
@@ -41,3 +42,14 @@ def test_a_batch_carries_several_messages_in_order_and_reads_back():
     assert json.loads(batch) == {"t": "batch", "m": [json.loads(t) for t in texts]}
     assert [json.loads(t) for t in unbatch(batch)] == [json.loads(t) for t in texts]
     assert unbatch(texts[0]) == [texts[0]]  # a lone message is not a batch
+
+
+def test_a_versioned_html_message_ends_with_the_digest_of_its_html():
+    import hashlib
+
+    html = '<div id="x">é "quoted" }</div>'
+    text = html_message("stage", html, versioned=True)
+    assert json.loads(text)["v"] == version_of(text) == hashlib.blake2b(html.encode(), digest_size=8).hexdigest()
+    assert version_of(html_message("stage", html)) is None
+    assert version_of(html_message("stage", html + " ", versioned=True)) != version_of(text)
+    assert version_of('{"t": "html", "html": "x\\"v\\": \\"0123456789abcdef\\"}"}') is None  # inside the html

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.db import transaction
 from server.models import Activity, Workshop
-from server.realtime.topics import unbatch
+from server.realtime.topics import html_message, unbatch, version_of
 from server.workshops import live
 from tests.conftest import login
 from tests.live_helpers import join, room
@@ -208,3 +208,30 @@ def test_no_activity_answers_are_refused_after_close(app, db, users):
             send(ws, t="answer", k="key-000004", a=r.activity_id, g=r.gap_ids[0], q="seriousness", v=3)
             ack = reader.until(lambda m: m["t"] == "ack")
             assert ack["ok"] is False and ack["error"]
+
+
+def test_a_phone_reconnecting_with_the_stage_it_shows_is_not_sent_it_again(app, db, users):
+    r = room(app, db, users.a)
+    with TestClient(app) as phone:
+        join(phone, r)
+        with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as ws:
+            reader = Reader(ws)
+            send(ws, t="hello", a=r.activity_id)
+            stage = reader.until(lambda m: m.get("id") == "stage")
+            assert version_of(html_message("stage", stage["html"], versioned=True)) == stage["v"]
+        for told, sent_again in ((stage["v"], False), ("0" * 16, True), (None, True)):
+            with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as ws:
+                reader = Reader(ws)
+                send(ws, t="hello", a=r.activity_id, **({"v": told} if told else {}))
+                seen = []
+                while not seen or seen[-1] != "mine":  # the hello's answer ends with this phone's answers
+                    message = reader.until(lambda m: True, 3)
+                    seen.append(message.get("id") or message["t"])
+                assert ("stage" in seen) is sent_again, (told, seen)
+        # A version that is no digest is refused like any malformed message; the socket stays.
+        with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as ws:
+            reader = Reader(ws)
+            send(ws, t="hello", a=r.activity_id, v="<script>")
+            assert reader.until(lambda m: m["t"] == "error", 3)
+            send(ws, t="hello", a=r.activity_id)
+            reader.until(lambda m: m.get("id") == "stage", 3)
