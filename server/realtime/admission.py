@@ -111,7 +111,10 @@ class Doorman:
         if ticket is not None:
             with self._lock:
                 if self._doorway.pop(ticket, None) is not None:
-                    self._served.append(self._clock())
+                    now = self._clock()
+                    self._served.append(now)
+                    while self._served[0] < now - PACE_WINDOW:  # only the window is kept
+                        self._served.popleft()
 
 
 class PhoneDoor:
