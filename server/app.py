@@ -34,7 +34,7 @@ from server.i18n import LOCALES, Translator, pick_locale
 from server.realtime.admission import PhoneDoor
 from server.realtime.topics import Topic
 from server.realtime.wire import RAW_SEND
-from server.web import is_htmx, make_environment, render, safe_next, secure_cookies
+from server.web import SharedPages, is_htmx, make_environment, render, safe_next, secure_cookies
 from server.workshops.participants import KnownParticipants
 
 
@@ -108,14 +108,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ahead of it the matching alone cost about as much as the rest of the handshake.
     app.include_router(ws_router)
     protected = [Depends(csrf_protect)]
+    # Then the phones' pages and posts (a hall joining asks for them hundreds of times a
+    # second), and the home page they start from.
     routers = (
+        participant_router,
+        form_routes(app.state.registry),  # /p/{workshop_id}/<action>: each kind's form posts
         auth_router,
         valuechains_router,
         roadmap_router,
         workshops_router,
         console_router,
-        participant_router,
-        form_routes(app.state.registry),  # /p/{workshop_id}/<action>: each kind's form posts
         admin_router,
         results_router,
         chain_results_router,
@@ -166,6 +168,9 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         settings.min_group_size,
         join_base=lambda: settings.base_url or "",
     )
+    # Pages shared by a hall of phones are rendered again after any change they show.
+    app.state.shared_pages = SharedPages()
+    hub.listeners.append(app.state.shared_pages.changed)
     # Another process wrote answers: count this workshop's tallies afresh.
     hub.listeners.append(
         lambda workshop_id, topics, local: (

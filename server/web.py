@@ -9,6 +9,10 @@ and, later, websocket pushes.
 from __future__ import annotations
 
 import re
+import secrets
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,6 +24,7 @@ from starlette.datastructures import FormData
 from server import ROOT
 from server.activities.values import MAX_ID
 from server.i18n import LOCALE_NAMES, LOCALES, Message, Translator
+from server.realtime.topics import Topic
 
 STATIC_VERSION = "9"
 
@@ -87,6 +92,15 @@ def render(
     compact: bool = False,
 ) -> HTMLResponse:
     """Render a page (or its htmx fragment). ``compact`` drops indentation (phone pages)."""
+    html = render_html(request, template, context, fragment=fragment, compact=compact)
+    if status_code >= 400:
+        request.state.rollback = True  # an error answer changes nothing
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def render_html(
+    request: Request, template: str, context: dict[str, Any] | None, *, fragment: bool | None, compact: bool
+) -> str:
     env: Environment = request.app.state.templates
     t = translator(request)
     if fragment is None:
@@ -110,11 +124,96 @@ def render(
     }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)
-    if compact:
-        html = compact_html(html)
-    if status_code >= 400:
-        request.state.rollback = True  # an error answer changes nothing
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    return compact_html(html) if compact else html
+
+
+class SharedPages:
+    """Rendered pages that many people are given alike but for a few strings of their own
+    (their CSRF token, a form's key): a hall of phones joining asks for the same home page,
+    join form and live page hundreds of times a second, and rendering them was most of a
+    join's cost (docs/performance.md, "Joins").
+
+    A page is kept under its caller's key, rendered with stand-ins for the strings of each
+    request (random per process: no content can forge them), which ``render_shared``
+    replaces. A live page's key carries its workshop's ``generation``, moved on by every
+    change the hub hears of that phones see (``changed``, a hub listener: this process's
+    writes and, through Redis, the others'). The fewest pages are kept: the least recently
+    used goes first."""
+
+    #: Topics that change nothing on a phone's page (counts and the console's roster).
+    UNSEEN = frozenset({Topic.COUNTS, Topic.ROSTER})
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._generations: defaultdict[int, int] = defaultdict(int)
+        self.stand_ins = {name: f"{name}-{secrets.token_hex(16)}" for name in ("csrf_token", "form_key")}
+
+    def generation(self, workshop_id: int) -> int:
+        """Read before the database: a change committed meanwhile makes the page unused."""
+        with self._lock:
+            return self._generations[workshop_id]
+
+    def changed(self, workshop_id: int, topics: frozenset[str], _local: bool = True) -> None:
+        if not topics <= self.UNSEEN:
+            with self._lock:
+                self._generations[workshop_id] += 1
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+            return html
+
+    def put(self, key: Hashable, html: str) -> None:
+        with self._lock:
+            self._pages[key] = html
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def forget(self) -> None:
+        """Every page and generation (tests, after emptying the database: ids start again)."""
+        with self._lock:
+            self._pages.clear()
+            self._generations.clear()
+
+
+def render_shared(
+    request: Request,
+    key: Hashable,
+    template: str,
+    context: Callable[[], dict],
+    *,
+    fills: dict[str, str] | None = None,
+    compact: bool = False,
+) -> HTMLResponse:
+    """``render`` of a full page (not an htmx fragment) shared by everyone whose ``key``
+    is the same: ``context()`` is called only when the page is not kept yet. The key must
+    name everything the page shows; the language, the path with its query and who is
+    signed in are added here. ``fills``: this request's own strings (``form_key``...),
+    given to the template as stand-ins and put in place after; the CSRF token always."""
+    pages: SharedPages = request.app.state.shared_pages
+    user = getattr(request.state, "user", None)
+    full_key = (
+        template,
+        translator(request).locale,
+        request.url.path,
+        request.url.query,
+        getattr(user, "id", None),
+        key,
+    )
+    own = {"csrf_token": request.state.csrf_token, **(fills or {})}
+    html = pages.get(full_key)
+    if html is None:
+        stand_ins = {name: pages.stand_ins[name] for name in own}
+        html = render_html(request, template, {**context(), **stand_ins}, fragment=False, compact=compact)
+        pages.put(full_key, html)
+    for name, value in own.items():
+        html = html.replace(pages.stand_ins[name], value)
+    return HTMLResponse(html)
 
 
 def redirect(request: Request, url: str) -> RedirectResponse | HTMLResponse:

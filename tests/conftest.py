@@ -195,6 +195,7 @@ def _clean_database(request):
         app.state.tallies.forget_all()
         app.state.participants_known.clear()
         app.state.hub.forget_all()
+        app.state.shared_pages.forget()
         limiter = app.state.ratelimiter
         if hasattr(limiter, "_redis"):
             limiter._redis.flushdb()

@@ -10,13 +10,15 @@ from server.auth.service import demo_password_unchanged, do_change_own_password,
 from server.db import DbSession
 from server.demo_data import DEMO_EMAIL
 from server.errors import Invalid, RateLimited
-from server.web import Posted, fields, redirect, render, safe_next, secure_cookies
+from server.web import Posted, fields, is_htmx, redirect, render, render_shared, safe_next, secure_cookies
 
 router = APIRouter()
 
 
 @router.get("/", name="home")
 def home(request: Request, user: MaybeUser) -> Response:
+    if user is None and not is_htmx(request):  # the page a hall of phones opens first
+        return render_shared(request, "home", "auth/home.html", dict)
     return render(request, "auth/home.html")
 
 

@@ -16,8 +16,9 @@ from server.db import ReadSession, read_in_thread
 from server.errors import Invalid, NotFound, RateLimited
 from server.i18n import N_, Message
 from server.models import Participant, Workshop
-from server.web import Id, form_data, form_list, render, secure_cookies
+from server.web import Id, form_data, form_list, render, render_shared, secure_cookies
 from server.workshops import refusals
+from server.workshops.live import current_activity
 from server.workshops.participants import (
     Join,
     KnownParticipants,
@@ -103,7 +104,10 @@ async def join_page(request: Request, code: str) -> Response:
     participant, ctx = await read_in_thread(request.app.state.db.reader, load)
     if participant is not None:
         return RedirectResponse(str(request.url_for("participant", workshop_id=workshop.id)), status_code=303)
-    return render(request, "participant/join.html", ctx, fragment=False)
+    # The same form for the whole hall: kept while the workshop, its groups and segments
+    # read the same (an edit of any of them gives another key).
+    key = (repr(ctx["workshop"]), repr(ctx["groups"]), repr(ctx["segments"]))
+    return render_shared(request, key, "participant/join.html", lambda: ctx)
 
 
 @router.post("/join/{code}", name="join_submit")
@@ -169,23 +173,37 @@ async def _participant_id(request: Request, workshop_id: int) -> int | Response:
 
 
 def _page(request, session, workshop, participant, *, errors=None, saved=None, at=None, draft=None) -> Response:
+    """The phone's page. Phones with the same answers (a hall just joined: none) get the
+    same page but for their CSRF token and form key: it is rendered once for them all
+    while nothing phones see changes (``SharedPages``), and the view is read only then."""
     state = request.app.state
-    view = live_view(session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size)
+    generation = state.shared_pages.generation(workshop.id)  # before anything is read
+    activity = current_activity(session, workshop)
+    kind = state.registry.get(activity.kind) if activity is not None else None
     own = {}  # this participant's answers (or draft), as the kind shows them on its card
-    if view.kind is not None:
-        own = view.kind.phone_context(session, state.tallies, view.activity, participant.id, draft)
-        own.update(view.kind.page_context(session, view.activity, participant.id, dict(request.query_params)))
-    ctx = {
-        **own,
-        "view": view,
-        "participant": participant,
-        "saved": saved,
-        "at": at,  # the card to show first, where the kind shows one at a time
-        "errors": errors or {},
-        "form_key": secrets.token_urlsafe(12),
-        "refresh_seconds": state.settings.phone_refresh_seconds,
-    }
-    return render(request, "participant/live.html", ctx, fragment=False, compact=True)
+    if kind is not None:
+        own = kind.phone_context(session, state.tallies, activity, participant.id, draft)
+        own.update(kind.page_context(session, activity, participant.id, dict(request.query_params)))
+
+    def context() -> dict:
+        view = live_view(
+            session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size, activity=activity
+        )
+        return {
+            **own,
+            "view": view,
+            "participant": participant,
+            "saved": saved,
+            "at": at,  # the card to show first, where the kind shows one at a time
+            "errors": errors or {},
+            "refresh_seconds": state.settings.phone_refresh_seconds,
+        }
+
+    fills = {"form_key": secrets.token_urlsafe(12)}
+    if errors or draft is not None:  # one phone's own page
+        return render(request, "participant/live.html", {**context(), **fills}, fragment=False, compact=True)
+    key = ("phone", workshop.id, generation, repr(workshop), repr(activity), repr(sorted(own.items())))
+    return render_shared(request, key, "participant/live.html", context, fills=fills, compact=True)
 
 
 async def _page_in_thread(request: Request, workshop_id: int, **kwargs) -> Response:
