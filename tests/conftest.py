@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 import time
+import zlib
 
 import pytest
 import uvicorn
@@ -69,22 +70,42 @@ def pytest_report_header(config):
 DATABASE_FIXTURE = "settings"
 
 
+BROWSER_SHARE = os.environ.get("MINKA_TEST_BROWSER_SHARE") == "1"
+
+
+def _browser_run(item) -> str:
+    """Which of the two runs of ``scripts/test`` takes this browser test when they share
+    them out (``MINKA_TEST_BROWSER_SHARE=1``): a fixed half each, by the test's name."""
+    return "postgresql" if zlib.crc32(item.nodeid.encode()) % 2 else "sqlite"
+
+
 def pytest_collection_modifyitems(config, items):
     """In the PostgreSQL + Redis run, leave out the tests that touch neither: pure
     functions, hypothesis properties, scripts with their own SQLite file. They ran in the
     SQLite run already and would give the same result (a tenth of the suite's time, run
     twice for nothing). A test that reads MINKA_TEST_DATABASE_URL or MINKA_TEST_REDIS_URL
-    itself is marked ``services`` and stays."""
-    if not (PG_URL or REDIS_URL):
-        return
-    kept, once = [], []
+    itself is marked ``services`` and stays.
+
+    With ``MINKA_TEST_BROWSER_SHARE=1`` (``scripts/test`` sets it when both runs go), the
+    browser tests that use the database are shared out between the two runs, each run
+    once: they drive Chromium, half the suite's time, and what they check is the pages
+    and their scripts; every rule of the server under them is tested on both databases
+    by the tests without a browser (docs/testing.md)."""
+    this_run = "postgresql" if PG_URL or REDIS_URL else "sqlite"
+    kept, once, elsewhere = [], [], []
     for item in items:
         needs = DATABASE_FIXTURE in getattr(item, "fixturenames", ()) or item.get_closest_marker("services")
-        (kept if needs else once).append(item)
-    if once:
-        config.hook.pytest_deselected(items=once)
+        if this_run == "postgresql" and not needs:
+            once.append(item)
+        elif BROWSER_SHARE and needs and "tests/browser/" in item.nodeid and _browser_run(item) != this_run:
+            elsewhere.append(item)
+        else:
+            kept.append(item)
+    if once or elsewhere:
+        config.hook.pytest_deselected(items=once + elsewhere)
         items[:] = kept
         config._minka_once = len(once)
+        config._minka_elsewhere = len(elsewhere)
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -92,6 +113,11 @@ def pytest_terminal_summary(terminalreporter, config):
     if once:
         terminalreporter.write_line(
             f"{once} tests that touch no database or Redis ran in the SQLite run only (deselected here)."
+        )
+    elsewhere = getattr(config, "_minka_elsewhere", 0)
+    if elsewhere:
+        terminalreporter.write_line(
+            f"{elsewhere} browser tests ran in the other run (MINKA_TEST_BROWSER_SHARE=1; deselected here)."
         )
 
 
