@@ -36,6 +36,7 @@ from server.realtime.topics import Topic
 from server.realtime.wire import RAW_SEND
 from server.web import SharedPages, is_htmx, make_environment, render, safe_next, secure_cookies
 from server.workshops.participants import KnownParticipants
+from server.workshops.ws import PHONE_PREFIX, phone_endpoint
 
 
 def make_registry() -> Registry:
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Poor mobile data: pages, CSS and scripts travel compressed (a phone page ~5x smaller).
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(Admission, limit=settings.participant_posts_in_flight)
-    app.add_middleware(PhoneDoor, prefix="/ws/p/")  # a reconnect storm is shed before the app
+    # A reconnect storm is shed before the app, and a phone let in goes straight to its socket.
+    app.add_middleware(PhoneDoor, prefix=PHONE_PREFIX, endpoint=phone_endpoint)
     if settings.allowed_hosts:  # outermost: any other Host is refused before anything runs
         app.add_middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     app.add_middleware(KeepRawSend)  # outermost of all: it must see the server's own send

@@ -125,10 +125,12 @@ class PhoneDoor:
     routing and middleware had doubled it). An admitted phone's ticket is in the scope
     (``TICKET``), for the handler to release once the phone is served; it is released in
     any case when the socket ends. The doorman is the application's (``app.state.doorman``),
-    read at each connection."""
+    read at each connection. ``endpoint(scope, receive, send)``, when given, serves an
+    admitted socket itself, past the application's middleware and routing (it returns
+    False for a path it leaves to them)."""
 
-    def __init__(self, app, prefix: str):
-        self.app, self.prefix = app, prefix
+    def __init__(self, app, prefix: str, endpoint=None):
+        self.app, self.prefix, self.endpoint = app, prefix, endpoint
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket" or not scope["path"].startswith(self.prefix):
@@ -144,6 +146,7 @@ class PhoneDoor:
             return
         scope[TICKET] = ticket
         try:
-            await self.app(scope, receive, send)
+            if self.endpoint is None or not await self.endpoint(scope, receive, send):
+                await self.app(scope, receive, send)
         finally:
             door.release(ticket)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from server.db import driver_rows
+from server.db import driver_rows, json_value
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
@@ -73,6 +74,26 @@ def phone_holder(session: Session, workshop_id: int, token: str | None) -> tuple
         (_hash(token), workshop_id, False),
     )
     return (rows[0][0], rows[0][1]) if rows else None
+
+
+@dataclass(frozen=True)
+class ActivityBrief:
+    """What a phone's own answers need of an activity (``ActivityType.mine``: its id,
+    workshop, kind and settings), read without the ORM: every phone's hello asks for it,
+    and loading the whole row as an ``Activity`` was a seventh of a returning phone's work."""
+
+    id: int
+    workshop_id: int
+    kind: str
+    settings: dict
+
+
+def activity_brief(session: Session, activity_id: int) -> ActivityBrief | None:
+    rows = driver_rows(session, "SELECT id, workshop_id, kind, settings FROM activity WHERE id = ?", (activity_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    return ActivityBrief(row[0], row[1], row[2], json_value(row[3]) or {})
 
 
 class KnownParticipants:

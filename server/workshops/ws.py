@@ -13,6 +13,7 @@ import time
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from server.activities.values import MAX_ID
 from server.auth import csrf
 from server.auth.deps import SESSION_COOKIE
 from server.auth.service import access_login
@@ -20,14 +21,13 @@ from server.db import read_in_thread
 from server.errors import Invalid, NotFound
 from server.i18n import COOKIE as LANG_COOKIE
 from server.i18n import Translator, pick_locale
-from server.models import Activity
 from server.realtime.admission import TICKET
 from server.realtime.hub import CONSOLE, PARTICIPANTS, PROJECTOR, Connection
 from server.realtime.topics import Topic, version_of
 from server.realtime.wire import raw_socket
 from server.web import Id
 from server.workshops import messages
-from server.workshops.participants import cookie_name, phone_holder
+from server.workshops.participants import activity_brief, cookie_name, phone_holder
 from server.workshops.service import access_workshop
 
 router = APIRouter()
@@ -48,6 +48,31 @@ def screen_language(ws: WebSocket) -> str:
 def _origin_ok(ws: WebSocket) -> bool:
     settings = ws.app.state.settings
     return csrf.origin_ok(ws.headers.get("origin"), ws.headers.get("host"), settings.trusted_hosts)
+
+
+PHONE_PREFIX = "/ws/p/"
+
+
+def _phone_path_id(path: str) -> int | None:
+    """The workshop id of ``/ws/p/<id>``, if it is one the route would take (``Id``)."""
+    rest = path[len(PHONE_PREFIX) :]
+    if not (rest.isascii() and rest.isdigit()) or len(rest) > 19:
+        return None
+    workshop_id = int(rest)
+    return workshop_id if 1 <= workshop_id <= MAX_ID else None
+
+
+async def phone_endpoint(scope, receive, send) -> bool:
+    """A phone's socket straight from the door (``PhoneDoor``), past the application's
+    middleware (all of it for pages: language, CSRF, compression, security headers),
+    routing and dependencies: each of those stays on a websocket's stack for as long as it
+    is open (a hall holds thousands), and each handshake went through them all. False
+    (nothing read or sent) for a path the route would refuse: the route answers it."""
+    workshop_id = _phone_path_id(scope["path"])
+    if workshop_id is None:
+        return False
+    await participant_socket(WebSocket(scope, receive, send), workshop_id)
+    return True
 
 
 @router.websocket("/ws/p/{workshop_id}")
@@ -159,7 +184,7 @@ async def _send_mine(conn, app, participant_id: int, activity_id: int | None) ->
         return
 
     def load(session: Session) -> dict:
-        activity = session.get(Activity, activity_id)
+        activity = activity_brief(session, activity_id)
         if activity is None or activity.workshop_id != conn.workshop_id:
             return {}
         kind = app.state.registry.get(activity.kind)
