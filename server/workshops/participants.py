@@ -62,18 +62,19 @@ def cookie_holder(session: Session, workshop_id: int, token: str | None) -> Part
     return participant
 
 
-def phone_holder(session: Session, workshop_id: int, token: str | None) -> tuple[int, str] | None:
-    """The id and name of the participant (not removed) behind this workshop's cookie, in
-    one read: ``access_participant`` for a phone's socket, which keeps no more."""
+def phone_holder(session: Session, workshop_id: int, token: str | None) -> tuple[int, str, int | None] | None:
+    """The id and name of the participant (not removed) behind this workshop's cookie, and
+    the workshop's current activity, in one read: ``access_participant`` for a phone's
+    socket, which keeps no more."""
     if not token or len(token) > 100:
         return None
     rows = driver_rows(
         session,
-        "SELECT p.id, p.name FROM participant p JOIN workshop w ON w.id = p.workshop_id"
+        "SELECT p.id, p.name, w.current_activity_id FROM participant p JOIN workshop w ON w.id = p.workshop_id"
         " WHERE p.token_hash = ? AND p.workshop_id = ? AND p.removed = ?",
         (_hash(token), workshop_id, False),
     )
-    return (rows[0][0], rows[0][1]) if rows else None
+    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ router = APIRouter()
 log = logging.getLogger("minka.ws")
 
 MESSAGES_PER_SECOND = 20
+# How long the answers read as a phone connects stand for its hello's (seconds): a phone
+# says hello at once; one that waits longer may have answered elsewhere meanwhile.
+MINE_READ_AHEAD = 2.0
 MAX_MESSAGE = messages.MAX_MESSAGE
 
 
@@ -91,12 +94,20 @@ async def _participant(ws: WebSocket, workshop_id: int, served) -> None:
     app = ws.app
     token = ws.cookies.get(cookie_name(workshop_id))
 
-    # Only the id and name are kept: a room holds thousands of these handlers.
-    found = await read_in_thread(app.state.db.reader, lambda session: phone_holder(session, workshop_id, token))
+    # Only the id and name are kept: a room holds thousands of these handlers. With them,
+    # the phone's own answers in the current activity, which its hello will most likely
+    # ask for: one read in a worker thread for a phone coming back instead of two.
+    def first_read(session: Session):
+        found = phone_holder(session, workshop_id, token)
+        if found is None or found[2] is None:
+            return found, None
+        return found, (found[2], _mine(session, app, workshop_id, found[0], found[2]), time.monotonic())
+
+    found, ready = await read_in_thread(app.state.db.reader, first_read)
     if found is None:
         await ws.close(code=4401)
         return
-    participant_id, participant_name = found
+    participant_id, participant_name, _current = found
     locale = screen_language(ws)
     t = Translator(locale)
     await ws.accept()
@@ -139,7 +150,11 @@ async def _participant(ws: WebSocket, workshop_id: int, served) -> None:
                     if topic == Topic.STAGE and message.v is not None and version_of(text) == message.v:
                         continue  # the phone shows this very stage: not sent again
                     conn.queue(text)
-                await _send_mine(conn, app, participant_id, message.a)
+                if ready is not None and ready[0] == message.a and time.monotonic() - ready[2] < MINE_READ_AHEAD:
+                    _queue_mine(conn, message.a, ready[1])
+                else:
+                    await _send_mine(conn, app, participant_id, message.a)
+                ready = None  # read before the hello: good for the first one only
                 served()
             elif isinstance(message, messages.Mine):
                 await _send_mine(conn, app, participant_id, message.a)
@@ -178,21 +193,26 @@ async def _answer(conn, writer, work, kind, key: str, t: Translator) -> None:
     conn.queue(messages.acknowledged(key, kind.ack_json(ack)))
 
 
+def _mine(session: Session, app, workshop_id: int, participant_id: int, activity_id: int) -> dict:
+    """This participant's own answers in an activity of this workshop ({} for another's)."""
+    activity = activity_brief(session, activity_id)
+    if activity is None or activity.workshop_id != workshop_id:
+        return {}
+    kind = app.state.registry.get(activity.kind)
+    return {} if kind is None else kind.mine(session, app.state.tallies, activity, participant_id)
+
+
+def _queue_mine(conn, activity_id: int, mine: dict) -> None:
+    if mine:
+        conn.queue(messages.mine(activity_id, mine))
+
+
 async def _send_mine(conn, app, participant_id: int, activity_id: int | None) -> None:
     """This participant's own answers in an activity, to mark them on the phone."""
     if activity_id is None:
         return
-
-    def load(session: Session) -> dict:
-        activity = activity_brief(session, activity_id)
-        if activity is None or activity.workshop_id != conn.workshop_id:
-            return {}
-        kind = app.state.registry.get(activity.kind)
-        return {} if kind is None else kind.mine(session, app.state.tallies, activity, participant_id)
-
-    mine = await read_in_thread(app.state.db.reader, load)
-    if mine:
-        conn.queue(messages.mine(activity_id, mine))
+    load = lambda session: _mine(session, app, conn.workshop_id, participant_id, activity_id)  # noqa: E731
+    _queue_mine(conn, activity_id, await read_in_thread(app.state.db.reader, load))
 
 
 async def _screen_user(app, token: str | None, workshop_id: int) -> int | None:

@@ -200,7 +200,7 @@ def test_a_phones_socket_knows_its_participant_by_the_cookie_of_that_workshop_on
     ana, token = do_join(db, workshop, data)
     luz, luz_token = do_join(db, workshop, {**data, "name": "Luz"})
     db.commit()
-    assert phone_holder(db, r.workshop_id, token) == (ana.id, "Ana")
+    assert phone_holder(db, r.workshop_id, token) == (ana.id, "Ana", r.activity_id)  # and the open activity
     assert phone_holder(db, r.workshop_id + 1, token) is None  # another workshop's cookie
     for wrong in (None, "", token + "x", "x" * 101):
         assert phone_holder(db, r.workshop_id, wrong) is None

@@ -235,3 +235,25 @@ def test_a_phone_reconnecting_with_the_stage_it_shows_is_not_sent_it_again(app, 
             assert reader.until(lambda m: m["t"] == "error", 3)
             send(ws, t="hello", a=r.activity_id)
             reader.until(lambda m: m.get("id") == "stage", 3)
+
+
+def test_a_hello_long_after_connecting_reads_the_answers_again(app, db, users, monkeypatch):
+    """The answers read as a phone connects stand for its hello only if it comes at once
+    (``MINE_READ_AHEAD``): one that waits gets what was saved meanwhile, here from the
+    same participant's other socket."""
+    from server.workshops import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "MINE_READ_AHEAD", 0.0)
+    r = room(app, db, users.a)
+    with TestClient(app) as phone:
+        join(phone, r)
+        with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as slow:  # read ahead: no answers yet
+            with phone.websocket_connect(f"/ws/p/{r.workshop_id}") as other:
+                reader = Reader(other)
+                send(other, t="hello", a=r.activity_id)
+                send(other, t="answer", k="key-000001", a=r.activity_id, g=r.gap_ids[0], q="seriousness", v=3)
+                assert reader.until(lambda m: m["t"] == "ack")["ok"] is True
+            reader = Reader(slow)
+            send(slow, t="hello", a=r.activity_id)
+            mine = reader.until(lambda m: m["t"] == "mine")
+            assert mine["answers"] == {str(r.gap_ids[0]): {"seriousness": 3}}
