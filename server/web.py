@@ -192,8 +192,9 @@ def render_shared(
 ) -> HTMLResponse:
     """``render`` of a full page (not an htmx fragment) shared by everyone whose ``key``
     is the same: ``context()`` is called only when the page is not kept yet. The key must
-    name everything the page shows; the language, the path with its query and who is
-    signed in are added here. ``fills``: this request's own strings (``form_key``...),
+    name everything the page shows, and the context hold nothing of one person that the
+    key does not name (another would be shown it); the language, the path with its query
+    and who is signed in are added here. ``fills``: this request's own strings (``form_key``...),
     given to the template as stand-ins and put in place after; the CSRF token always."""
     pages: SharedPages = request.app.state.shared_pages
     user = getattr(request.state, "user", None)

@@ -189,10 +189,11 @@ def _page(request, session, workshop, participant, *, errors=None, saved=None, a
         view = live_view(
             session, workshop, state.tallies, state.registry, 0, state.settings.min_group_size, activity=activity
         )
+        # Nothing of one person but their own answers (``own``, in the key): the page is
+        # shared by everyone with the same.
         return {
             **own,
             "view": view,
-            "participant": participant,
             "saved": saved,
             "at": at,  # the card to show first, where the kind shows one at a time
             "errors": errors or {},
