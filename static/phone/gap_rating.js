@@ -69,6 +69,21 @@
     if (v !== now) M.send({ t: "dots", g: +c.dataset.gap, v: v });
   });
 
+  // Choices made before this script ran (a slow phone shows the page before its scripts
+  // arrive) fired no "change" here: sent now, or the first stage from the server would draw
+  // the card again without them.
+  function chosenEarly() {
+    root.querySelectorAll("#stage .gap-card [data-q]").forEach(function (f) {
+      var inputs = Array.prototype.slice.call(f.querySelectorAll("input[type=radio], input[type=checkbox]"));
+      if (!inputs.some(function (i) { return i.checked !== i.defaultChecked; })) return;
+      var on = inputs.filter(function (i) { return i.checked; }).map(function (i) { return +i.value; });
+      var q = f.dataset.q;
+      if (q !== "segments" && !on.length) return;
+      M.send({ t: "answer", g: +f.closest(".gap-card").dataset.gap, q: q, v: q === "segments" ? on : on[0] });
+    });
+    progress();
+  }
+
   M.kind("gap_rating", {
     sends: ["answer", "dots"],
     slot: function (msg) { return msg.g + "/" + (msg.q || ""); },
@@ -107,4 +122,5 @@
       progress();
     }
   });
+  if (M.stage()) chosenEarly();
 });

@@ -3,7 +3,6 @@ the application's middleware and routing; a path the route would refuse is left 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi.testclient import TestClient
@@ -17,7 +16,7 @@ from server.realtime.admission import Doorman, PhoneDoor
 from server.workshops import ws as ws_module
 from server.workshops.participants import activity_brief
 from server.workshops.ws import PHONE_PREFIX, _phone_path_id
-from tests.live_helpers import join, room
+from tests.live_helpers import join, room, run_async
 
 ROUTE_ID = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_ID)])  # what the route's ``Id`` takes
 
@@ -66,7 +65,7 @@ def _door_with(answer: bool):
         state = State()
 
     scope = {"type": "websocket", "path": "/ws/p/3", "app": Host()}
-    asyncio.run(door(scope, None, None))
+    run_async(door(scope, None, None))  # in a thread: Playwright's loop may be running here
     return app.calls, seen
 
 
