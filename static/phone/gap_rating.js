@@ -69,21 +69,6 @@
     if (v !== now) M.send({ t: "dots", g: +c.dataset.gap, v: v });
   });
 
-  // Choices made before this script ran (a slow phone shows the page before its scripts
-  // arrive) fired no "change" here: sent now, or the first stage from the server would draw
-  // the card again without them.
-  function chosenEarly() {
-    root.querySelectorAll("#stage .gap-card [data-q]").forEach(function (f) {
-      var inputs = Array.prototype.slice.call(f.querySelectorAll("input[type=radio], input[type=checkbox]"));
-      if (!inputs.some(function (i) { return i.checked !== i.defaultChecked; })) return;
-      var on = inputs.filter(function (i) { return i.checked; }).map(function (i) { return +i.value; });
-      var q = f.dataset.q;
-      if (q !== "segments" && !on.length) return;
-      M.send({ t: "answer", g: +f.closest(".gap-card").dataset.gap, q: q, v: q === "segments" ? on : on[0] });
-    });
-    progress();
-  }
-
   M.kind("gap_rating", {
     sends: ["answer", "dots"],
     slot: function (msg) { return msg.g + "/" + (msg.q || ""); },
@@ -122,5 +107,8 @@
       progress();
     }
   });
-  if (M.stage()) chosenEarly();
+  // Chosen before this script ran: sent now.
+  root.querySelectorAll("#stage [data-q] input").forEach(function (i) {
+    if (i.checked != i.defaultChecked && (i.checked || i.type == "checkbox")) i.dispatchEvent(new Event("change", { bubbles: true }));
+  });
 });
