@@ -26,7 +26,7 @@ from server.activities.values import MAX_ID
 from server.i18n import LOCALE_NAMES, LOCALES, Message, Translator
 from server.realtime.topics import Topic
 
-STATIC_VERSION = "10"
+STATIC_VERSION = "11"
 
 # The type of every id in a path: one out of range (or not a number) is answered like an
 # id that names nothing (404, or a websocket closed with 4401), before any query runs.

@@ -15,7 +15,7 @@
   var root = document.getElementById("live");
   if (!root) return;
   document.documentElement.classList.add("js");
-  var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {}, helloFor = null;
+  var d = root.dataset, ws = null, tries = 0, sheds = 0, removed = false, kinds = {}, waiting = {}, helloFor = null, held = {};
   var stageV = null;  // the server's last stage: named in the hello, not sent again
   var store = "minka-pending-" + d.ws, seqStore = "minka-seq-" + d.ws, lastSeq = 0;
   var pending = {};
@@ -87,7 +87,14 @@
     pending[msg.k] = msg; keep();
     note(cardFor(msg), "is-saving", d.textSaving);
     if (online()) { ws.send(JSON.stringify(msg)); return; }
+    // Socket opening: sent after the hello (whose answer must not predate it), or posted in 3 s.
+    if (!ws || ws.readyState === 0) { held[msg.k] = setTimeout(function () { unhold(msg.k); }, 3000); return; }
     post(msg);
+  }
+
+  function unhold(k) {
+    clearTimeout(held[k]); delete held[k];
+    if (pending[k] && !online()) post(pending[k]);
   }
 
   // The websocket is down: the same answer as a plain HTTP post (same idempotency key);
@@ -201,10 +208,13 @@
       helloFor = s ? +s.dataset.activity : null;
       ws.send(JSON.stringify({ t: "hello", a: helloFor, v: stageV || undefined }));
       Object.keys(pending).forEach(function (k) { ws.send(JSON.stringify(pending[k])); });
+      Object.keys(held).forEach(function (k) { clearTimeout(held[k]); });
+      held = {};
     };
     ws.onmessage = onMessage;
     ws.onclose = function (ev) {
       offline(true);
+      Object.keys(held).forEach(unhold);
       setTimeout(connect, ev && ev.code === 1013 ? shedWait(sheds++, undefined, ev.reason) : backoff(tries++));
     };
   }
