@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from server.activities import values
-from server.db import insert_ignore
 from server.errors import Invalid
 from server.i18n import N_, Message
 from server.models import Receipt, utcnow
+from server.statements import insert_ignore
 
 KEY_MIN, KEY_MAX = 8, 64
 

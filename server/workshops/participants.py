@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from server.db import driver_rows, json_value
 from server.errors import Invalid, NotFound, clean_text
 from server.i18n import N_, Message
 from server.models import Attendance, Participant, Segment, StakeholderGroup, Workshop, WorkshopStatus
 from server.outbox import notify
 from server.realtime.topics import Topic
+from server.statements import driver_rows, json_value
 from server.workshops import codes
 from server.writer import Outcome
 

@@ -18,9 +18,12 @@ from sqlmodel import Session
 from server.activities.gaps import service
 from server.activities.receipts import check_key, check_sequence, refuse
 from server.activities.values import an_id, superseded
-from server.db import (
+from server.db import after_commit
+from server.errors import Invalid
+from server.i18n import N_
+from server.models import GapAnswer, Participant, Receipt, utcnow
+from server.statements import (
     MATCH_CHUNK,
-    after_commit,
     fetch_all,
     folded,
     insert_ignore_many,
@@ -28,9 +31,6 @@ from server.db import (
     rows_matching,
     upsert,
 )
-from server.errors import Invalid
-from server.i18n import N_
-from server.models import GapAnswer, Participant, Receipt, utcnow
 from server.writer import Outcome
 
 _RECEIPTS, _ANSWERS, _PARTICIPANTS = Receipt.__table__, GapAnswer.__table__, Participant.__table__
@@ -57,7 +57,7 @@ _RECEIPT_COLUMNS = ("participant_id", "key", "created_at")
 _ANSWER_COLUMNS = (*_SLOT, "value", "segments", "seq", "updated_at")
 _UPSERTING = (_SLOT, ("value", "segments", "seq", "updated_at"))
 # A level's answer names no segments: one list for every row (never changed), so that its
-# JSON is made once per batch (see ``server.db._write_rows``).
+# JSON is made once per batch (see ``server.statements._write_rows``).
 _NO_SEGMENTS: list = []
 _PREVIOUS = (*_SLOT, "value", "seq")
 

@@ -17,7 +17,7 @@ from server.activities.gaps.spec import GAP_RATING, asked
 from server.activities.gaps.tally import ELEMENTS, ActivityTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded, whole, whole_in
-from server.db import after_commit, driver_rows, json_value, upsert
+from server.db import after_commit
 from server.i18n import N_
 from server.models import (
     Activity,
@@ -30,6 +30,7 @@ from server.models import (
     Workshop,
     utcnow,
 )
+from server.statements import driver_rows, json_value, upsert
 
 RANGES = {"seriousness": (1, 5), **{e: (0, 3) for e in ELEMENTS}}
 KEY_MAX = 64

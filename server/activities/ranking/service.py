@@ -17,7 +17,7 @@ from server.activities.ranking.spec import RANKING
 from server.activities.ranking.tally import RankingTally
 from server.activities.receipts import check_key, check_sequence, refuse, seen, take
 from server.activities.values import an_id, superseded
-from server.db import after_commit, upsert
+from server.db import after_commit
 from server.i18n import N_
 from server.models import (
     Activity,
@@ -28,6 +28,7 @@ from server.models import (
     RankingBallot,
     utcnow,
 )
+from server.statements import upsert
 
 CHOICES = ("a", "b", "tie")
 

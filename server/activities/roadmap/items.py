@@ -19,7 +19,6 @@ from server.activities.roadmap.fields import ITEM_FIELDS, clean_field, from_colu
 from server.activities.roadmap.outcomes import Done, Outcome
 from server.activities.roadmap.service import Who_, add_revision, keyed, phase_keys
 from server.activities.values import an_id
-from server.db import insert_ignore
 from server.errors import Invalid
 from server.i18n import N_, Message
 from server.models import (
@@ -31,6 +30,7 @@ from server.models import (
     RoadmapItemActionLine,
     Workshop,
 )
+from server.statements import insert_ignore
 
 MAX_ITEMS = 500  # per chain
 CLOSED = ("done", "dropped")

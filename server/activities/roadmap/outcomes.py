@@ -26,8 +26,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from server.activities.receipts import check_key
-from server.db import insert_ignore
 from server.models import RoadmapReceipt, utcnow
+from server.statements import insert_ignore
 
 
 @dataclass

@@ -50,7 +50,6 @@ from server.activities.roadmap.fields import (
 )
 from server.activities.roadmap.outcomes import Applied, Conflict, Done, Outcome, Who, claim, clean_key, earlier, record
 from server.activities.values import an_id
-from server.db import insert_ignore
 from server.i18n import N_
 from server.models import (
     ActionLine,
@@ -65,6 +64,7 @@ from server.models import (
     RoadmapRevision,
     utcnow,
 )
+from server.statements import insert_ignore
 
 ROW_MODELS = {"partner": RoadmapPartner, "milestone": RoadmapMilestone, "indicator": RoadmapIndicator}
 MAX_ROWS = 100  # of each kind per item

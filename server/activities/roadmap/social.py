@@ -20,7 +20,6 @@ from server.activities.roadmap.fields import ROLES, clean_choice, clean_text
 from server.activities.roadmap.outcomes import Done, Outcome
 from server.activities.roadmap.service import Who_, keyed
 from server.activities.values import an_id
-from server.db import insert_ignore
 from server.i18n import N_
 from server.models import (
     Participant,
@@ -30,6 +29,7 @@ from server.models import (
     RoadmapWithdrawal,
     utcnow,
 )
+from server.statements import insert_ignore
 
 MAX_COMMITMENTS = 200  # per item
 MAX_COMMENTS = 500  # per item
