@@ -95,6 +95,8 @@ class Run:
         self.unexpected = 0
         self.refusals: dict[str, int] = {}  # errors and refused answers (none expected)
         self.sent = self.send_errors = 0
+        self.events: list[tuple[float, str]] = []  # (when, "open" | "refused" | "failed"), for the timeline
+        self.turns: list[tuple[float, float]] = []  # (when refused, the turn given in seconds)
 
     async def keep_connected(self, phone: Phone) -> None:
         tries = sheds = 0
@@ -110,10 +112,12 @@ class Run:
                     max_queue=None,
                 )
             except (OSError, TimeoutError, websockets.InvalidHandshake):
+                self.events.append((time.perf_counter(), "failed"))
                 await asyncio.sleep(backoff(tries))
                 tries += 1
                 continue
             tries = 0
+            self.events.append((time.perf_counter(), "open"))
             phone.ws, phone.synced_at = ws, 0.0
             phone.connects += 1
             code = None
@@ -132,6 +136,12 @@ class Run:
                 code, reason = ws.close_code, ws.close_reason
             if code == TRY_AGAIN_LATER:
                 phone.refused += 1
+                now = time.perf_counter()
+                self.events.append((now, "refused"))
+                try:
+                    self.turns.append((now, float(reason)))
+                except ValueError:
+                    pass
                 await asyncio.sleep(shed_wait(sheds, reason))
                 sheds += 1
             else:
@@ -186,6 +196,24 @@ class Run:
                     await phone.ws.send(json.dumps(message))
                 except Exception:  # closed meanwhile: resent on reconnection
                     self.send_errors += 1
+
+
+def timeline(r: Run, killed: float, up: float) -> dict:
+    """Each second from the kill: sockets opened (each a handshake the server took: 1013
+    refusals included), refused, failed to connect (the server down), phones resynchronized
+    in it, and the latest turn a refusal gave then (seconds from being refused)."""
+    end = max([p.synced_at for p in r.phones] + [up]) - killed
+    seconds: dict[int, dict] = {s: {} for s in range(int(end) + 1)}
+    for at, kind in r.events:
+        if 0 <= (s := int(at - killed)) <= end:
+            seconds[s][kind] = seconds[s].get(kind, 0) + 1
+    for p in r.phones:
+        if p.synced_at > up and (s := int(p.synced_at - killed)) in seconds:
+            seconds[s]["resynced"] = seconds[s].get("resynced", 0) + 1
+    for at, turn in r.turns:
+        if (s := int(at - killed)) in seconds:
+            seconds[s]["latest_turn_s"] = max(seconds[s].get("latest_turn_s", 0.0), round(turn, 1))
+    return seconds
 
 
 def serving(port: int) -> bool:
@@ -266,6 +294,7 @@ async def run(args, tmp: Path, db_path: Path, room: lg.Room) -> dict:
             for s in range(-int(args.before), int(args.after + args.max_down) + 1)
             if (v := [lat for first, lat in r.latencies if int(first - killed + 100) - 100 == s])
         }
+        report["timeline_from_kill"] = timeline(r, killed, up)
         r.stopping = True
         for task in tasks:
             task.cancel()

@@ -144,7 +144,11 @@ def _install_live(app: FastAPI, settings: Settings) -> None:
         from server.realtime.redis_backend import RedisBackend
 
         backend = RedisBackend(settings.redis_url)
-    app.state.doorman = Doorman(settings.phone_connections_per_second, in_flight=settings.phone_connections_in_flight)
+    app.state.doorman = Doorman(
+        settings.phone_connections_per_second,
+        in_flight=settings.phone_connections_in_flight,
+        line=settings.phone_connections_waiting,
+    )
     app.state.hub = hub = Hub(
         backend=backend,
         interval=settings.broadcast_interval,

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         ge=1,
     )
     phone_connections_per_second: float = Field(
-        default=400,
+        default=1000,
         ge=0,
         description="New phone websockets each process lets in per second; the others are told to try "
         "again a moment later (close code 1013), so that a hall reconnecting after a restart comes in "
@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         description="Phones each process has let in but not yet served their first screen; while "
         "that many wait, newcomers are told to try again a moment later (the door opens as fast as "
         "the process serves). 0: no limit.",
+    )
+    phone_connections_waiting: int = Field(
+        default=5000,
+        ge=0,
+        description="Phones each process keeps waiting in line, their handshake held, while the door "
+        "is shut (the two settings above); they are let in first come, first served, as those in the "
+        "doorway are served. Beyond that many, or after 15 s in line, a phone is told to try again "
+        "later (1013). 0: no line.",
     )
     participant_writes_per_second: int = Field(
         default=20, description="Answers one participant may send each second (websocket and form posts alike)."
