@@ -77,7 +77,7 @@ class Doorman:
         self._tokens = self.burst
         self._at = clock()
         self._lock = threading.Lock()
-        self._doorway: dict[int, float] = {}  # ticket -> when it was let in
+        self._doorway: collections.OrderedDict[int, float] = collections.OrderedDict()  # ticket -> when let in
         self._tickets = itertools.count(1)
         self._next_turn = 0.0  # when the last refused phone was told to come back
         self._served: collections.deque[float] = collections.deque()  # when phones left the doorway
@@ -95,9 +95,10 @@ class Doorman:
         """A ticket if the doorway and the rate allow one now (the lock held)."""
         now = self._clock()
         if self.in_flight:
-            for ticket in [t for t, at in self._doorway.items() if now - at > self.timeout]:
-                del self._doorway[ticket]
-            if len(self._doorway) >= self.in_flight:
+            doorway = self._doorway  # in the order they came in: the oldest first
+            while doorway and now - doorway[next(iter(doorway))] > self.timeout:
+                doorway.popitem(last=False)
+            if len(doorway) >= self.in_flight:
                 return None
         if self.rate:
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
