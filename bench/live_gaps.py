@@ -269,7 +269,7 @@ def stop_server(process: subprocess.Popen) -> None:
 
 
 # The measuring of processes, in live/procs.py; kept importable from here for other scripts.
-from live import procs  # noqa: E402
+from live import client_gc, procs  # noqa: E402
 
 Servers = procs.Servers
 _listed = procs._listed
@@ -916,6 +916,7 @@ async def vote_phase(args, number, connected, garbage_phones, garbage, reconnect
         client_send_lag_max_ms=ms(max(stats.send_lag, default=None)),
         client_loop_lag_p99_ms=ms(percentile(lag, 99)),
         client_loop_lag_max_ms=ms(max(lag, default=None)),
+        client_gc_longest_ms=ms(client_gc.longest_since(wall_0)),
         server_cpu_seconds=round(cpu_server_1 - cpu_server_0, 2),
         server_cpu_percent_of_one_core=round(100 * (cpu_server_1 - cpu_server_0) / elapsed, 1),
         # What an acknowledged rating (with its share of the tallies' fan-out) costs the
@@ -1239,6 +1240,7 @@ def print_report(report: dict) -> None:
         ("load average (1 min) at start / end of vote", "load_average_1min"),
         ("client send lag p99 / max (ms)", ("client_send_lag_p99_ms", "client_send_lag_max_ms")),
         ("client loop lag p99 / max (ms)", ("client_loop_lag_p99_ms", "client_loop_lag_max_ms")),
+        ("client's longest GC pause in the vote (ms)", "client_gc_longest_ms"),
         ("results messages per phone per second in vote", "results_per_phone_per_second"),
         ("results messages received / bytes each", ("results_messages_received", "results_message_bytes")),
         ("phones that got no stage in answer to hello", "phones_without_stage_at_hello"),
@@ -1274,6 +1276,7 @@ def print_targets(report: dict) -> None:
 
 
 def main() -> int:
+    client_gc.tune()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phones", type=int, default=200)
     parser.add_argument("--rate", type=float, default=200, help="answers per second, all phones together")

@@ -348,6 +348,7 @@ def targets(report: dict, load: str) -> list[str]:
 
 
 def main() -> None:
+    lg.client_gc.tune()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=500, help="answers a second, all phones together")
