@@ -96,13 +96,16 @@ def uvicorn_options(settings: Settings, host: str, port: int, *, reload: bool = 
 
 
 class WebsocketHandshakeLines(logging.Filter):
-    """Drops uvicorn's line per websocket handshake (``127.0.0.1:5123 - "WebSocket /ws/p/1"
-    [accepted]``): an access line, kept only with the access log. A hall of 5,000 phones
-    wrote 5,000 of them, and as many again after each reconnection (a twentieth of the
-    server's time while a hall came back after a restart)."""
+    """Drops the lines written for each websocket handshake: uvicorn's
+    (``127.0.0.1:5123 - "WebSocket /ws/p/1" [accepted]``, an access line, kept only with
+    the access log) and the websocket protocol's "connection open", which uvicorn has it
+    write to the same log. A hall of 5,000 phones wrote 10,000 of them, and as many again
+    after each reconnection (a twentieth of the server's time while a hall came back after
+    a restart)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
+        msg = record.msg
+        return not (isinstance(msg, str) and (msg.startswith('%s - "WebSocket %s"') or msg == "connection open"))
 
 
 def quiet_handshakes(settings: Settings) -> None:

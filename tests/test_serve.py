@@ -104,6 +104,7 @@ def test_without_the_access_log_no_line_per_websocket_handshake_either(settings)
     lines = WebsocketHandshakeLines()
     assert not lines.filter(record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/ws/p/1"))
     assert not lines.filter(record('%s - "WebSocket %s" 403', "127.0.0.1:5000", "/ws/p/1"))
+    assert not lines.filter(record("connection open"))  # the websocket protocol's own, per handshake
     assert lines.filter(record("Application startup complete."))
     assert lines.filter(record("Exception in ASGI application\n"))
     error_log = logging.getLogger("uvicorn.error")
