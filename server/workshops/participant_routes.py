@@ -223,18 +223,16 @@ def _own_page(request: Request, session: Session, workshop_id: int, **kwargs) ->
 
 
 @router.get("/p/{workshop_id}", name="participant")
-def participant_page(
-    request: Request,
-    session: ReadSession,
-    workshop_id: Id,
-    saved: str | None = None,
-    at: str | None = None,
+async def participant_page(
+    request: Request, workshop_id: Id, saved: str | None = None, at: str | None = None
 ) -> Response:
     """The phone's page; after a form post, ``saved`` names the card just saved, or the
-    flash cookie carries a refusal (``refusals``) to show once on its card."""
+    flash cookie carries a refusal (``refusals``) to show once on its card. Read and
+    rendered in one worker thread (a sync route with a session dependency took three
+    hand-offs: every phone of a hall that joins opens it)."""
     flash = request.cookies.get(refusals.COOKIE)
     errors = refusals.read(request.app.state.secret, workshop_id, flash)
-    response = _own_page(request, session, workshop_id, saved=saved, at=at, errors=errors)
+    response = await _page_in_thread(request, workshop_id, saved=saved, at=at, errors=errors)
     if flash is not None:
         response.delete_cookie(refusals.COOKIE, path=_page_path(request, workshop_id))
     return response
