@@ -14,6 +14,8 @@ import time
 
 import pytest
 import websockets
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from server.db import transaction
@@ -270,3 +272,67 @@ def test_a_phone_that_waits_too_long_in_line_is_given_a_turn(app, db, users, liv
         assert code == TRY_AGAIN_LATER and 0 < float(reason) <= 60
         assert waited >= 0.5  # it waited in line first
         assert (door.admitted, door.lined, door.refused) == (2, 0, 1)
+
+
+# Any interleaving of arrivals, phones served, phones giving up and time passing keeps the
+# line's rules: first come first served, the doorway never over its bound, a newcomer never
+# let in past a phone still waiting, every phone let in from the line counted once.
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["arrive", "arrive", "arrive", "serve", "serve", "give up", "wait"]),
+        st.integers(0, 20),
+        st.sampled_from([0.5, 3.0, 6.0]),
+    ),
+    min_size=5,
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations=OPERATIONS, in_flight=st.integers(1, 4), line=st.integers(1, 6), rate=st.sampled_from([0, 2]))
+def test_the_line_keeps_its_rules_in_any_order_of_events(operations, in_flight, line, rate):
+    async def scenario():
+        now = [0.0]
+        door = Doorman(rate, burst=1, in_flight=in_flight, timeout=5.0, line=line, clock=lambda: now[0])
+        inside: list[int] = []  # tickets let in and not yet served
+        places: list[asyncio.Future] = []  # in the order phones joined the line
+        left: set[int] = set()  # indexes of places that gave up
+        counted: set[int] = set()  # indexes of places let in, their tickets put inside
+        for operation in operations:
+            if operation[0] == "arrive":
+                waiting = [p for i, p in enumerate(places) if i not in left and not p.done()]
+                ticket = door.admit()
+                if ticket is not None:
+                    assert not waiting  # nobody passes a phone still in line
+                    inside.append(ticket)
+                else:
+                    place = door.join_line()
+                    if place is None:
+                        assert len(waiting) >= line  # turned away only with the line full
+                    else:
+                        places.append(place)
+            elif operation[0] == "serve" and inside:
+                door.release(inside.pop(operation[1] % len(inside)))
+            elif operation[0] == "give up":
+                waiting = [i for i, p in enumerate(places) if i not in left and not p.done()]
+                if waiting:
+                    i = waiting[operation[1] % len(waiting)]
+                    left.add(i)
+                    assert door.leave_line(places[i]) is None
+            elif operation[0] == "wait":
+                now[0] += operation[2]  # the doorway's old tickets expire, the rate's tokens come back
+                if operation[1] % 2:  # the door's own timer looks at the line (or not yet)
+                    door._serve_line()
+            await asyncio.sleep(0)
+            resolved = [i for i, p in enumerate(places) if i not in left and p.done()]
+            still = [i for i, p in enumerate(places) if i not in left and not p.done()]
+            assert not still or not resolved or max(resolved) < min(still)  # first come, first served
+            tickets = [places[i].result() for i in resolved]
+            assert tickets == sorted(tickets)
+            inside.extend(places[i].result() for i in resolved if i not in counted)  # let in: to be served
+            counted.update(resolved)
+            assert door.lined == len(resolved)
+            assert len(door._doorway) <= in_flight
+        return door
+
+    run_async(scenario())
