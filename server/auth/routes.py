@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.auth.deps import SESSION_COOKIE, CurrentUser, MaybeUser
-from server.auth.service import access_login, demo_password_unchanged, do_change_own_password, do_login, do_logout
+from server.auth.deps import SESSION_COOKIE, CurrentUser, MaybeUser, optional_user
+from server.auth.service import demo_password_unchanged, do_change_own_password, do_login, do_logout
 from server.db import DbSession, read_in_thread
 from server.demo_data import DEMO_EMAIL
 from server.errors import Invalid, RateLimited
@@ -25,8 +25,7 @@ async def home(request: Request) -> Response:
         return render_shared(request, "home", "auth/home.html", dict)
 
     def page(session) -> Response:
-        request.state.user = access_login(session, token)
-        if request.state.user is None and not is_htmx(request):
+        if optional_user(request, session) is None and not is_htmx(request):
             return render_shared(request, "home", "auth/home.html", dict)
         return render(request, "auth/home.html")
 
