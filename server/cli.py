@@ -140,15 +140,24 @@ def serve(
     settings = Settings()
     with writing(settings) as session:
         ensure_reference_lists(session)
-        # The demo account still has its published password: say so (server.demo, with its
-        # loaders, is not imported: a restart serves again sooner). Checking the password
-        # is ~0.2 s of argon2, which lets go of the GIL: it runs while the app is imported
-        # here (uvicorn then finds it loaded), so a restart is that much shorter.
-        with ThreadPoolExecutor(1) as pool:
-            checking = pool.submit(demo_password_unchanged, session)
-            import server.app  # noqa: F401
 
-            login = (DEMO_EMAIL, DEMO_PASSWORD) if checking.result() else None
+    # The demo account still has its published password: say so (server.demo, with its
+    # loaders, is not imported: a restart serves again sooner). Checking the password is
+    # ~0.2 s of argon2, which lets go of the GIL: it runs, on a read of its own (no write
+    # lock held meanwhile), while the app is imported here (uvicorn then finds it loaded).
+    def demo_exposed() -> bool:
+        db = Database(settings)
+        try:
+            with Session(db.reader) as reading:
+                return demo_password_unchanged(reading)
+        finally:
+            db.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        checking = pool.submit(demo_exposed)
+        import server.app  # noqa: F401
+
+        login = (DEMO_EMAIL, DEMO_PASSWORD) if checking.result() else None
     shown = "127.0.0.1" if _every_interface(host) else host
     shown = f"[{shown}]" if ":" in shown else shown
     typer.echo(f"Minka: {settings.base_url or f'http://{shown}:{port}/'}")
