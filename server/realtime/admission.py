@@ -38,7 +38,7 @@ TICKET = "minka.door_ticket"  # the scope key of an admitted phone's ticket
 MAX_WAIT = 60.0  # seconds: the latest turn a refused phone is given
 PACE_WINDOW = 2.0  # seconds of phones served the pace of turns is taken from
 PACE_AHEAD = 1.5  # turns come this much faster than phones were served: the door stays busy as it speeds up
-LINE_RECHECK = 0.05  # seconds: how often a line held by the rate (not the doorway) is looked at again
+LINE_RECHECK = 0.05  # seconds: how often a line no release has moved is looked at again
 
 
 class Doorman:
@@ -136,8 +136,9 @@ class Doorman:
         return None
 
     def _serve_line(self) -> None:
-        """Let in the first in line while the door has room; when only the rate holds
-        them (no release will come), look again in a moment."""
+        """Let in the first in line while the door has room; while some still wait, look
+        again in a moment: a release moves the line at once, but the rate's tokens and the
+        doorway's expired tickets come back with no call."""
         with self._lock:
             while self._line:
                 if self._line[0].done():  # cancelled: gone
